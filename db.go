@@ -1,0 +1,179 @@
+package sessdb
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sessdb/sessdb/storage"
+)
+
+// Tx is a transaction over the keyspace; see storage.Tx for its operations.
+type Tx = storage.Tx
+
+// Fsync is the durability policy, named after Redis's appendfsync.
+type Fsync int
+
+// The durability policies.
+const (
+	// FsyncAlways acknowledges a write only after it is fsynced.
+	FsyncAlways Fsync = iota
+	// FsyncEverySec acknowledges at once and fsyncs in the background, at least once a second.
+	FsyncEverySec
+)
+
+// ParseFsync parses "always" or "everysec".
+func ParseFsync(s string) (Fsync, error) {
+	switch s {
+	case "always":
+		return FsyncAlways, nil
+	case "everysec":
+		return FsyncEverySec, nil
+	}
+	return 0, errors.New("appendfsync must be always or everysec")
+}
+
+// Options configures Open. Zero values take the defaults.
+type Options struct {
+	// Databases is the number of logical databases. Default 16.
+	Databases int
+	// Fsync is the durability policy. Default FsyncAlways.
+	Fsync Fsync
+	// Now is the clock; tests inject a fake one. Default time.Now.
+	Now func() time.Time
+	// ReapInterval is how often expired keys are reclaimed. Default 100ms;
+	// negative disables the background reaper (tests call Reap themselves).
+	ReapInterval time.Duration
+	// ReapBatch bounds the deletions of one reaper pass. Default 10,000.
+	ReapBatch int
+	// Storage passes tuning options through to the storage layer.
+	Storage storage.Options
+}
+
+// DB is an open sessdb database.
+type DB struct {
+	store *storage.Store
+	opts  Options
+	mu    sync.RWMutex
+	fsync Fsync
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// Open opens the database file at path, creating it if needed, and loads it.
+func Open(path string, o *Options) (*DB, error) {
+	opts := Options{}
+	if o != nil {
+		opts = *o
+	}
+	if opts.ReapInterval == 0 {
+		opts.ReapInterval = 100 * time.Millisecond
+	}
+	if opts.ReapBatch <= 0 {
+		opts.ReapBatch = 10_000
+	}
+	so := opts.Storage
+	if opts.Databases > 0 {
+		so.Databases = opts.Databases
+	}
+	if opts.Now != nil {
+		so.Now = opts.Now
+	}
+	st, err := storage.Open(path, &so)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{store: st, opts: opts, fsync: opts.Fsync, stop: make(chan struct{})}
+	if opts.ReapInterval > 0 {
+		db.wg.Add(1)
+		go db.reaper()
+	}
+	return db, nil
+}
+
+func (db *DB) reaper() {
+	defer db.wg.Done()
+	t := time.NewTicker(db.opts.ReapInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			// Bounded work per pass, the lock released between batches.
+			for i := 0; i < 10; i++ {
+				if n, _ := db.store.Reap(db.opts.ReapBatch); n < db.opts.ReapBatch {
+					break
+				}
+			}
+		}
+	}
+}
+
+// Reap deletes up to max expired keys now (max <= 0: all) and returns how
+// many; tests with a fake clock call it instead of waiting for the reaper.
+func (db *DB) Reap(max int) int {
+	n, c := db.store.Reap(max)
+	_ = c.Wait()
+	return n
+}
+
+// Store returns the storage layer (for the server's hooks and statistics).
+func (db *DB) Store() *storage.Store { return db.store }
+
+// SetFsync changes the durability policy at run time (CONFIG SET appendfsync).
+func (db *DB) SetFsync(f Fsync) {
+	db.mu.Lock()
+	db.fsync = f
+	db.mu.Unlock()
+}
+
+// FsyncPolicy returns the current durability policy.
+func (db *DB) FsyncPolicy() Fsync {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.fsync
+}
+
+// Update runs fn with exclusive access and returns once its changes are
+// durable under the current policy.
+func (db *DB) Update(fn func(tx *Tx) error) error {
+	c, err := db.store.Update(fn)
+	if werr := db.Wait(c); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// UpdateAsync runs fn like Update but returns the Commit instead of waiting,
+// so that a caller with several updates in flight (a pipeline) waits once.
+func (db *DB) UpdateAsync(fn func(tx *Tx) error) (*storage.Commit, error) {
+	return db.store.Update(fn)
+}
+
+// Wait waits for c according to the durability policy: with FsyncEverySec
+// it returns at once.
+func (db *DB) Wait(c *storage.Commit) error {
+	if c == nil || db.FsyncPolicy() == FsyncEverySec {
+		return nil
+	}
+	return c.Wait()
+}
+
+// View runs fn with shared read-only access.
+func (db *DB) View(fn func(tx *Tx) error) error { return db.store.View(fn) }
+
+// Sync waits until every change made so far is durable.
+func (db *DB) Sync() error { return db.store.Sync() }
+
+// Close stops the reaper, commits what is queued and closes the file.
+func (db *DB) Close() error {
+	select {
+	case <-db.stop:
+		return nil
+	default:
+	}
+	close(db.stop)
+	db.wg.Wait()
+	return db.store.Close()
+}

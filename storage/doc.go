@@ -1,0 +1,25 @@
+// Package storage holds sessdb's keyspace and makes it durable.
+//
+// The keyspace lives in memory (the serving copy): a Store has one Keyspace
+// per logical database, each a set of hash-range shards of *Value. Reads never
+// touch the disk.
+//
+// Every mutation made inside Store.Update changes memory at once and appends a
+// Record (a small, serialisable change such as "set key", "delete key", "set
+// field") to the transaction. When the transaction ends its records go, in
+// order, to one committer goroutine, which group-commits everything queued
+// into a single bbolt transaction with a single fsync and then releases every
+// waiter (see Commit). Records are appended to a log bucket under sequential
+// keys, which dirties only the right edge of the B+tree, and are folded into
+// the keyspace buckets in large batches in the background. Open loads the
+// buckets and replays the log tail.
+//
+// Expiry: every Value carries an absolute deadline in unix milliseconds and
+// every read checks it, so an expired key is never visible. A timer wheel
+// (package expiry) finds due keys and Reap turns them into deletions that go
+// through the same commit path.
+//
+// Caveats: Tx is not goroutine-safe and must not escape its Update or View
+// callback. Values returned by Lookup are read-only views. storage never sees
+// RESP; it returns the plain sentinel errors listed in errors.go.
+package storage

@@ -1,0 +1,159 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Op says what a Record changes.
+type Op uint8
+
+// The change records. Each names the resulting state, never the command that
+// produced it (INCR is recorded as a set of the new value), so that replaying
+// a record is deterministic.
+const (
+	OpSet      Op = iota + 1 // Key = string Value, with Deadline; replaces any old value
+	OpDel                    // delete Key
+	OpExpire                 // set Key's Deadline (0 = persist)
+	OpHSet                   // hash Key: Field = Value (creates the hash)
+	OpHDel                   // hash Key: delete Field
+	OpSAdd                   // set Key: add member Field (creates the set)
+	OpSRem                   // set Key: remove member Field
+	OpFlushDB                // empty DB
+	OpFlushAll               // empty every database
+	OpSwapDB                 // swap DB and DB2
+)
+
+// Record is one serialisable change to the keyspace. The same record type
+// serves the commit queue, the on-disk log and (later) replication.
+type Record struct {
+	Op       Op
+	DB       int
+	DB2      int
+	Key      string
+	Field    string
+	Value    []byte
+	Deadline int64
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// AppendRecord appends r's binary encoding to b.
+func AppendRecord(b []byte, r *Record) []byte {
+	b = append(b, byte(r.Op))
+	b = binary.AppendUvarint(b, uint64(r.DB))
+	switch r.Op {
+	case OpSet:
+		b = appendString(b, r.Key)
+		b = binary.AppendUvarint(b, uint64(len(r.Value)))
+		b = append(b, r.Value...)
+		b = binary.AppendVarint(b, r.Deadline)
+	case OpDel:
+		b = appendString(b, r.Key)
+	case OpExpire:
+		b = appendString(b, r.Key)
+		b = binary.AppendVarint(b, r.Deadline)
+	case OpHSet:
+		b = appendString(b, r.Key)
+		b = appendString(b, r.Field)
+		b = binary.AppendUvarint(b, uint64(len(r.Value)))
+		b = append(b, r.Value...)
+	case OpHDel, OpSAdd, OpSRem:
+		b = appendString(b, r.Key)
+		b = appendString(b, r.Field)
+	case OpSwapDB:
+		b = binary.AppendUvarint(b, uint64(r.DB2))
+	}
+	return b
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = ErrCorrupt
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// DecodeRecords decodes a sequence of encoded records. Values are copied, so
+// the result does not alias b.
+func DecodeRecords(b []byte) ([]Record, error) {
+	var out []Record
+	d := decoder{b: b}
+	for len(d.b) > 0 && d.err == nil {
+		var r Record
+		r.Op = Op(d.b[0])
+		d.b = d.b[1:]
+		r.DB = int(d.uvarint())
+		switch r.Op {
+		case OpSet:
+			r.Key = d.string()
+			r.Value = append([]byte{}, d.bytes()...)
+			r.Deadline = d.varint()
+		case OpDel:
+			r.Key = d.string()
+		case OpExpire:
+			r.Key = d.string()
+			r.Deadline = d.varint()
+		case OpHSet:
+			r.Key = d.string()
+			r.Field = d.string()
+			r.Value = append([]byte{}, d.bytes()...)
+		case OpHDel, OpSAdd, OpSRem:
+			r.Key = d.string()
+			r.Field = d.string()
+		case OpFlushDB, OpFlushAll:
+		case OpSwapDB:
+			r.DB2 = int(d.uvarint())
+		default:
+			return nil, fmt.Errorf("%w: unknown record op %d", ErrCorrupt, r.Op)
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		out = append(out, r)
+	}
+	return out, d.err
+}

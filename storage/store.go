@@ -1,0 +1,398 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sessdb/sessdb/expiry"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures a Store. Zero values take the defaults.
+type Options struct {
+	// Databases is the number of logical databases (SELECT 0..Databases-1). Default 16.
+	Databases int
+	// Now returns the current time; tests inject a fake clock. Default time.Now.
+	Now func() time.Time
+	// FoldThreshold is how many records the log may hold before commits
+	// start folding it into the buckets. Default 1,000,000.
+	FoldThreshold int
+	// FoldChunk is how many records one fold transaction takes. Default 20,000.
+	FoldChunk int
+	// IdleFold folds the whole log after this long without a commit. Default 1s.
+	IdleFold time.Duration
+	// Timeout is how long Open waits for the file lock. Default 1s.
+	Timeout time.Duration
+}
+
+func (o *Options) withDefaults() Options {
+	r := Options{}
+	if o != nil {
+		r = *o
+	}
+	if r.Databases <= 0 {
+		r.Databases = 16
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.FoldThreshold <= 0 {
+		r.FoldThreshold = 1_000_000
+	}
+	if r.FoldChunk <= 0 {
+		r.FoldChunk = 20_000
+	}
+	if r.IdleFold <= 0 {
+		r.IdleFold = time.Second
+	}
+	if r.Timeout <= 0 {
+		r.Timeout = time.Second
+	}
+	return r
+}
+
+// Hooks are called by the store, under its write lock, as keys change. The
+// server uses them for WATCH and keyspace notifications.
+type Hooks struct {
+	// Touched is called for every key a transaction modifies, including deletions by expiry.
+	Touched func(db int, key string)
+	// Expired is called for every key the reaper deletes because its deadline passed.
+	Expired func(db int, key string)
+	// Flushed is called when a whole database is emptied (db = -1 for all).
+	Flushed func(db int)
+	// Swapped is called when two databases are swapped.
+	Swapped func(a, b int)
+}
+
+// Store is the durable in-memory keyspace.
+type Store struct {
+	opts  Options
+	path  string
+	mu    sync.RWMutex
+	dbs   []*Keyspace
+	wheel *expiry.Wheel[Key]
+	disk  *disk
+	com   *committer
+	hooks Hooks
+
+	closeOnce sync.Once
+	closed    bool
+}
+
+// Open opens (or creates) the database file at path and loads it into memory.
+func Open(path string, o *Options) (*Store, error) {
+	opts := o.withDefaults()
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		if err := checkBoltHeader(path); err != nil {
+			return nil, err
+		}
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         opts.Timeout,
+		FreelistType:    bolt.FreelistMapType,
+		NoFreelistSync:  true,
+		InitialMmapSize: 64 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{opts: opts, path: path, disk: &disk{db: bdb}}
+	s.dbs = make([]*Keyspace, opts.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = newKeyspace()
+	}
+	s.wheel = expiry.New[Key](s.nowMs())
+	if err := s.disk.initialise(opts.Databases); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	seq, logRecords, err := s.load()
+	if err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	s.com = newCommitter(s.disk, seq, logRecords, &opts)
+	return s, nil
+}
+
+// checkBoltHeader refuses a file that is not a bbolt database with a clear
+// error instead of letting bbolt report something obscure.
+func checkBoltHeader(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var hdr [32]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return fmt.Errorf("%s: %w: file too short (%v)", path, ErrForeignFile, err)
+	}
+	// bbolt's meta page: 16-byte page header, then magic 0xED0CDAED.
+	if binary.LittleEndian.Uint32(hdr[16:20]) != 0xED0CDAED {
+		return fmt.Errorf("%s: %w: not a bbolt file", path, ErrForeignFile)
+	}
+	return nil
+}
+
+// load reads the buckets and replays the log into memory, drops keys that
+// expired while the server was down (recording their deletion) and arms the
+// timer wheel. It returns the last log sequence and the number of log records.
+func (s *Store) load() (uint64, int64, error) {
+	now := s.nowMs()
+	var seq uint64
+	var logRecords int64
+	err := s.disk.db.View(func(tx *bolt.Tx) error {
+		for db := range s.dbs {
+			kb, fb := s.disk.buckets(tx, db)
+			ks := s.dbs[db]
+			if err := kb.ForEach(func(k, v []byte) error {
+				kind, deadline, str, err := decodeHeader(v)
+				if err != nil {
+					return fmt.Errorf("db %d key %q: %w", db, k, err)
+				}
+				val := &Value{kind: kind, deadline: deadline}
+				switch kind {
+				case KindString:
+					val.str = append([]byte(nil), str...)
+				case KindHash:
+					val.hash = make(map[string][]byte)
+				case KindSet:
+					val.set = make(map[string]struct{})
+				}
+				ks.put(string(k), val)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := fb.ForEach(func(k, v []byte) error {
+				d := decoder{b: k}
+				key := d.bytes()
+				if d.err != nil {
+					return fmt.Errorf("db %d field entry %q: %w", db, k, ErrCorrupt)
+				}
+				val := ks.get(string(key))
+				if val == nil {
+					return fmt.Errorf("db %d: field of missing key %q: %w", db, key, ErrCorrupt)
+				}
+				field := string(d.b)
+				switch val.kind {
+				case KindHash:
+					val.hash[field] = append([]byte(nil), v...)
+				case KindSet:
+					val.set[field] = struct{}{}
+				default:
+					return fmt.Errorf("db %d: field of string key %q: %w", db, key, ErrCorrupt)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		c := tx.Bucket(bucketLog).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) != 8 {
+				return fmt.Errorf("log key %x: %w", k, ErrCorrupt)
+			}
+			recs, err := DecodeRecords(v)
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			for i := range recs {
+				if err := s.applyToMemory(&recs[i]); err != nil {
+					return fmt.Errorf("log entry %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+			}
+			logRecords += int64(len(recs))
+			seq = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	// Drop what expired while we were down, and arm the wheel for the rest.
+	var gone []Record
+	for db, ks := range s.dbs {
+		var dead []string
+		ks.forEach(func(k string, v *Value) bool {
+			if v.kind != KindString && v.Len() == 0 {
+				dead = append(dead, k)
+			} else if v.deadline != 0 {
+				if v.deadline <= now {
+					dead = append(dead, k)
+				} else {
+					v.timer = s.wheel.Add(Key{db, k}, v.deadline)
+					ks.expires++
+				}
+			}
+			return true
+		})
+		for _, k := range dead {
+			ks.remove(k)
+			gone = append(gone, Record{Op: OpDel, DB: db, Key: k})
+		}
+	}
+	if len(gone) > 0 {
+		err := s.disk.db.Update(func(tx *bolt.Tx) error {
+			for i := range gone {
+				if err := s.disk.apply(tx, &gone[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	return seq, logRecords, nil
+}
+
+// applyToMemory applies a record to the in-memory keyspace without recording
+// it again: used to replay the log (and, later, by replication).
+func (s *Store) applyToMemory(r *Record) error {
+	if r.DB < 0 || r.DB >= len(s.dbs) || (r.Op == OpSwapDB && (r.DB2 < 0 || r.DB2 >= len(s.dbs))) {
+		return ErrDBIndex
+	}
+	ks := s.dbs[r.DB]
+	switch r.Op {
+	case OpSet:
+		ks.put(r.Key, &Value{kind: KindString, str: r.Value, deadline: r.Deadline})
+	case OpDel:
+		ks.remove(r.Key)
+	case OpExpire:
+		if v := ks.get(r.Key); v != nil {
+			v.deadline = r.Deadline
+		}
+	case OpHSet:
+		v := ks.get(r.Key)
+		if v == nil || v.kind != KindHash {
+			v = &Value{kind: KindHash, hash: make(map[string][]byte)}
+			ks.put(r.Key, v)
+		}
+		v.hash[r.Field] = r.Value
+	case OpSAdd:
+		v := ks.get(r.Key)
+		if v == nil || v.kind != KindSet {
+			v = &Value{kind: KindSet, set: make(map[string]struct{})}
+			ks.put(r.Key, v)
+		}
+		v.set[r.Field] = struct{}{}
+	case OpHDel:
+		if v := ks.get(r.Key); v != nil && v.kind == KindHash {
+			delete(v.hash, r.Field)
+		}
+	case OpSRem:
+		if v := ks.get(r.Key); v != nil && v.kind == KindSet {
+			delete(v.set, r.Field)
+		}
+	case OpFlushDB:
+		s.dbs[r.DB] = newKeyspace()
+	case OpFlushAll:
+		for i := range s.dbs {
+			s.dbs[i] = newKeyspace()
+		}
+	case OpSwapDB:
+		s.dbs[r.DB], s.dbs[r.DB2] = s.dbs[r.DB2], s.dbs[r.DB]
+	default:
+		return fmt.Errorf("%w: op %d", ErrCorrupt, r.Op)
+	}
+	return nil
+}
+
+func (s *Store) nowMs() int64 { return s.opts.Now().UnixMilli() }
+
+// Databases returns the number of logical databases.
+func (s *Store) Databases() int { return len(s.dbs) }
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// SetHooks installs the change hooks. Call it before serving.
+func (s *Store) SetHooks(h Hooks) {
+	s.mu.Lock()
+	s.hooks = h
+	s.mu.Unlock()
+}
+
+// Update runs fn with exclusive access to the keyspace. Every change fn makes
+// is visible at once and queued for the disk in one group; the returned
+// Commit says when it is durable. fn's error is returned as is, but changes
+// made before it are kept (as in a Redis transaction).
+func (s *Store) Update(fn func(tx *Tx) error) (*Commit, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	tx := Tx{s: s, writable: true, now: s.nowMs()}
+	err := fn(&tx)
+	var c *Commit
+	if len(tx.recs) > 0 {
+		c = s.com.enqueue(tx.recs)
+	}
+	s.mu.Unlock()
+	return c, err
+}
+
+// View runs fn with shared, read-only access to the keyspace.
+func (s *Store) View(fn func(tx *Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	tx := Tx{s: s, now: s.nowMs()}
+	return fn(&tx)
+}
+
+// Reap deletes up to max keys whose deadline has passed (max <= 0: all of
+// them), through the commit path, and returns how many it deleted.
+func (s *Store) Reap(max int) (int, *Commit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, nil
+	}
+	tx := Tx{s: s, writable: true, now: s.nowMs()}
+	n := tx.reap(max)
+	var c *Commit
+	if len(tx.recs) > 0 {
+		c = s.com.enqueue(tx.recs)
+	}
+	return n, c
+}
+
+// ExpiryBacklog returns how many keys have a deadline and are still in memory.
+func (s *Store) ExpiryBacklog() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.wheel.Len()
+}
+
+// Stats returns the commit path's counters.
+func (s *Store) Stats() CommitStats { return s.com.stats() }
+
+// Sync waits until everything queued so far is durable.
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	c := s.com.enqueue(nil)
+	s.mu.Unlock()
+	return c.Wait()
+}
+
+// Close commits what is queued, stops the committer and closes the file.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.com.close()
+		err = s.disk.db.Close()
+	})
+	return err
+}
