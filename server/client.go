@@ -1,0 +1,75 @@
+package server
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/sessdb/sessdb/storage"
+	"github.com/tidwall/redcon"
+)
+
+// Client is the state of one connection: its database, protocol version,
+// authentication, MULTI queue and WATCHed keys.
+type Client struct {
+	srv   *Server
+	conn  redcon.Conn
+	id    int64
+	addr  string
+	laddr string
+
+	db      int
+	resp    int
+	authed  bool
+	user    string
+	name    atomic.Pointer[string]
+	libName string
+	libVer  string
+
+	created time.Time
+	lastCmd atomic.Int64 // unix ms of the last command
+	cmdName atomic.Pointer[string]
+
+	multi      bool
+	multiDirty bool // a queue-time error: EXEC aborts
+	queue      []queued
+	queueBytes int
+
+	watches  []watchKey
+	casDirty atomic.Bool // a WATCHed key changed: EXEC aborts
+
+	pending      *storage.Commit // the last write of the current pipeline batch
+	errorReplies int
+	killed       atomic.Bool
+}
+
+type queued struct {
+	cmd  *command
+	args [][]byte
+}
+
+// Name returns the name set by CLIENT SETNAME or HELLO SETNAME.
+func (c *Client) Name() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (c *Client) setName(s string) { c.name.Store(&s) }
+
+func (c *Client) resetState() {
+	c.discardMulti()
+	c.srv.unwatchAll(c)
+	c.db = 0
+	c.resp = 2
+	c.setName("")
+	c.authed = c.srv.cfg.RequirePass() == ""
+	c.user = "default"
+}
+
+func (c *Client) discardMulti() {
+	c.multi = false
+	c.multiDirty = false
+	c.queue = nil
+	c.queueBytes = 0
+}

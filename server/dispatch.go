@@ -1,0 +1,124 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+
+	"github.com/sessdb/sessdb/storage"
+)
+
+// dispatch runs or queues one command.
+func (c *Client) dispatch(args [][]byte) {
+	cmd, msg := c.srv.table.resolve(args)
+	if cmd == nil {
+		c.rejectInMulti()
+		c.writeError(msg)
+		return
+	}
+	top := cmd
+	if cmd.parent != nil {
+		top = cmd.parent
+	}
+	if !c.authed && !top.noAuth {
+		c.rejectInMulti()
+		c.writeError(errNoAuth)
+		return
+	}
+	c.cmdName.Store(&cmd.name)
+	if c.multi && !top.noMulti {
+		c.queueCommand(cmd, args)
+		return
+	}
+	c.execute(cmd, args)
+}
+
+func (c *Client) rejectInMulti() {
+	if c.multi {
+		c.multiDirty = true
+	}
+}
+
+// execute runs cmd under the lock its access needs. A write's commit is kept
+// in c.pending; the reply is released once it is durable.
+func (c *Client) execute(cmd *command, args [][]byte) {
+	switch cmd.access {
+	case accessNone:
+		cmd.run(c, nil, args)
+	case accessRead:
+		_ = c.srv.db.View(func(tx *storage.Tx) error {
+			cmd.run(c, tx, args)
+			return nil
+		})
+	case accessWrite:
+		commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
+			cmd.run(c, tx, args)
+			return nil
+		})
+		if err != nil {
+			c.writeError(storageError(err))
+			return
+		}
+		if commit != nil {
+			c.pending = commit
+		}
+	}
+}
+
+// storageError maps a storage sentinel error to its RESP error reply.
+func storageError(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrWrongType):
+		return errWrongType
+	case errors.Is(err, storage.ErrNoSuchKey):
+		return errNoSuchKey
+	case errors.Is(err, storage.ErrDBIndex):
+		return errDBIndex
+	case errors.Is(err, storage.ErrClosed):
+		return "ERR server is shutting down"
+	}
+	return "ERR " + err.Error()
+}
+
+// parseInt parses a decimal integer exactly as Redis's string2ll does: no
+// sign other than a leading '-', no leading zeros, no spaces.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	d := b
+	if d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// parseFloat parses a float as Redis does: no spaces, no NaN.
+func parseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' || bytes.ContainsAny(b, "_xXpP") {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return f, true
+		}
+		return 0, false
+	}
+	if f != f {
+		return 0, false
+	}
+	return f, true
+}
+
+func equalFold(b []byte, s string) bool { return bytes.EqualFold(b, []byte(s)) }
+
+func str(b []byte) string { return string(b) }
