@@ -62,12 +62,14 @@ func decodeHeader(b []byte) (Kind, int64, []byte, error) {
 // disk applies records to the bucket layout. It is used only by the committer
 // goroutine and by Open.
 type disk struct {
-	db    *bolt.DB
-	dbmap []int // logical db -> physical bucket id
+	db       *bolt.DB
+	dbmap    []int // visible logical db -> physical bucket id
+	internal int   // internal databases: bucket id = their index (InternalDB(i))
 }
 
 // initialise checks the file's format (or writes it into a new file) and loads dbmap.
-func (d *disk) initialise(databases int) error {
+func (d *disk) initialise(databases, internal int) error {
+	d.internal = internal
 	return d.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -102,7 +104,11 @@ func (d *disk) initialise(databases int) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketLog); err != nil {
 			return err
 		}
-		for _, id := range d.dbmap {
+		ids := append([]int(nil), d.dbmap...)
+		for i := 0; i < internal; i++ {
+			ids = append(ids, InternalDB(i))
+		}
+		for _, id := range ids {
 			if _, err := tx.CreateBucketIfNotExists(keysBucket(id)); err != nil {
 				return err
 			}
@@ -123,7 +129,10 @@ func (d *disk) putDBMap(tx *bolt.Tx) error {
 }
 
 func (d *disk) buckets(tx *bolt.Tx, db int) (*bolt.Bucket, *bolt.Bucket) {
-	id := d.dbmap[db]
+	id := db
+	if db < InternalBase {
+		id = d.dbmap[db]
+	}
 	return tx.Bucket(keysBucket(id)), tx.Bucket(fieldsBucket(id))
 }
 
@@ -139,7 +148,10 @@ func deleteFields(fb *bolt.Bucket, key string) error {
 }
 
 func (d *disk) emptyDB(tx *bolt.Tx, db int) error {
-	id := d.dbmap[db]
+	id := db
+	if db < InternalBase {
+		id = d.dbmap[db]
+	}
 	for _, name := range [][]byte{keysBucket(id), fieldsBucket(id)} {
 		if err := tx.DeleteBucket(name); err != nil {
 			return err

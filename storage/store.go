@@ -15,6 +15,9 @@ import (
 type Options struct {
 	// Databases is the number of logical databases (SELECT 0..Databases-1). Default 16.
 	Databases int
+	// Internal is the number of internal databases (InternalDB(0)…), which
+	// hold sessdb's own data: SELECT, FLUSHALL and SWAPDB never reach them.
+	Internal int
 	// Now returns the current time; tests inject a fake clock. Default time.Now.
 	Now func() time.Time
 	// FoldThreshold is how many records the log may hold before commits
@@ -59,8 +62,10 @@ func (o *Options) withDefaults() Options {
 type Hooks struct {
 	// Touched is called for every key a transaction modifies, including deletions by expiry.
 	Touched func(db int, key string)
-	// Expired is called for every key the reaper deletes because its deadline passed.
-	Expired func(db int, key string)
+	// Expired is called for every key deleted because its deadline passed,
+	// inside the deleting transaction: changes it makes through tx (such as
+	// keeping an index in step) go to disk in the same commit.
+	Expired func(tx *Tx, db int, key string)
 	// Flushed is called when a whole database is emptied (db = -1 for all).
 	Flushed func(db int)
 	// Swapped is called when two databases are swapped.
@@ -72,7 +77,8 @@ type Store struct {
 	opts  Options
 	path  string
 	mu    sync.RWMutex
-	dbs   []*Keyspace
+	dbs   []*Keyspace // the visible databases, SELECT 0..n-1
+	internal []*Keyspace // databases for sessdb's own data, from InternalDB(0)
 	wheel *expiry.Wheel[Key]
 	disk  *disk
 	com   *committer
@@ -104,8 +110,12 @@ func Open(path string, o *Options) (*Store, error) {
 	for i := range s.dbs {
 		s.dbs[i] = newKeyspace()
 	}
+	s.internal = make([]*Keyspace, opts.Internal)
+	for i := range s.internal {
+		s.internal[i] = newKeyspace()
+	}
 	s.wheel = expiry.New[Key](s.nowMs())
-	if err := s.disk.initialise(opts.Databases); err != nil {
+	if err := s.disk.initialise(opts.Databases, opts.Internal); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -145,9 +155,9 @@ func (s *Store) load() (uint64, int64, error) {
 	var seq uint64
 	var logRecords int64
 	err := s.disk.db.View(func(tx *bolt.Tx) error {
-		for db := range s.dbs {
+		for _, db := range s.allDBs() {
 			kb, fb := s.disk.buckets(tx, db)
-			ks := s.dbs[db]
+			ks := s.keyspace(db)
 			if err := kb.ForEach(func(k, v []byte) error {
 				kind, deadline, str, err := decodeHeader(v)
 				if err != nil {
@@ -215,7 +225,8 @@ func (s *Store) load() (uint64, int64, error) {
 	}
 	// Drop what expired while we were down, and arm the wheel for the rest.
 	var gone []Record
-	for db, ks := range s.dbs {
+	for _, db := range s.allDBs() {
+		ks := s.keyspace(db)
 		var dead []string
 		ks.forEach(func(k string, v *Value) bool {
 			if v.kind != KindString && v.Len() == 0 {
@@ -254,10 +265,10 @@ func (s *Store) load() (uint64, int64, error) {
 // applyToMemory applies a record to the in-memory keyspace without recording
 // it again: used to replay the log (and, later, by replication).
 func (s *Store) applyToMemory(r *Record) error {
-	if r.DB < 0 || r.DB >= len(s.dbs) || (r.Op == OpSwapDB && (r.DB2 < 0 || r.DB2 >= len(s.dbs))) {
+	if !s.validDB(r.DB) || (r.Op == OpSwapDB && (r.DB >= len(s.dbs) || r.DB2 < 0 || r.DB2 >= len(s.dbs))) {
 		return ErrDBIndex
 	}
-	ks := s.dbs[r.DB]
+	ks := s.keyspace(r.DB)
 	switch r.Op {
 	case OpSet:
 		ks.put(r.Key, &Value{kind: KindString, str: r.Value, deadline: r.Deadline})
@@ -290,7 +301,7 @@ func (s *Store) applyToMemory(r *Record) error {
 			delete(v.set, r.Field)
 		}
 	case OpFlushDB:
-		s.dbs[r.DB] = newKeyspace()
+		s.setKeyspace(r.DB, newKeyspace())
 	case OpFlushAll:
 		for i := range s.dbs {
 			s.dbs[i] = newKeyspace()
@@ -304,6 +315,43 @@ func (s *Store) applyToMemory(r *Record) error {
 }
 
 func (s *Store) nowMs() int64 { return s.opts.Now().UnixMilli() }
+
+// InternalBase is the index of the first internal database.
+const InternalBase = 1 << 20
+
+// InternalDB returns the index of internal database i.
+func InternalDB(i int) int { return InternalBase + i }
+
+func (s *Store) keyspace(db int) *Keyspace {
+	if db >= InternalBase {
+		return s.internal[db-InternalBase]
+	}
+	return s.dbs[db]
+}
+
+func (s *Store) setKeyspace(db int, ks *Keyspace) {
+	if db >= InternalBase {
+		s.internal[db-InternalBase] = ks
+	} else {
+		s.dbs[db] = ks
+	}
+}
+
+func (s *Store) validDB(db int) bool {
+	return (db >= 0 && db < len(s.dbs)) || (db >= InternalBase && db-InternalBase < len(s.internal))
+}
+
+// allDBs lists every database index, visible and internal.
+func (s *Store) allDBs() []int {
+	out := make([]int, 0, len(s.dbs)+len(s.internal))
+	for i := range s.dbs {
+		out = append(out, i)
+	}
+	for i := range s.internal {
+		out = append(out, InternalDB(i))
+	}
+	return out
+}
 
 // Databases returns the number of logical databases.
 func (s *Store) Databases() int { return len(s.dbs) }

@@ -256,3 +256,32 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// Ensure that internal databases persist like the others and that FLUSHALL
+// and SWAPDB never reach them.
+func TestStore_InternalDatabases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	clock := &fakeClock{t: time.UnixMilli(1_700_000_000_000)}
+	o := &Options{Databases: 2, Internal: 1}
+	s := openTest(t, path, clock, o)
+	in := InternalDB(0)
+	update(t, s, func(tx *Tx) {
+		_, _ = tx.HSet(in, "sess:1", "user", []byte("alice"))
+		tx.SetDeadline(in, "sess:1", tx.Now()+5000)
+		tx.SetString(0, "visible", []byte("v"), 0)
+		tx.FlushAll()
+		tx.SwapDB(0, 1)
+	})
+	require.NoError(t, s.Close())
+	s = openTest(t, path, clock, o)
+	defer s.Close()
+	_ = s.View(func(tx *Tx) error {
+		v, err := tx.LookupHash(in, "sess:1")
+		require.NoError(t, err)
+		require.NotNil(t, v)
+		require.Equal(t, "alice", string(v.Hash()["user"]))
+		require.Equal(t, clock.Now().UnixMilli()+5000, v.Deadline())
+		require.Nil(t, tx.Lookup(0, "visible"))
+		return nil
+	})
+}

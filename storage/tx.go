@@ -20,7 +20,7 @@ type Tx struct {
 // expiry check inside the transaction uses it.
 func (tx *Tx) Now() int64 { return tx.now }
 
-// Databases returns the number of logical databases.
+// Databases returns the number of visible logical databases.
 func (tx *Tx) Databases() int { return len(tx.s.dbs) }
 
 func (tx *Tx) record(r Record) {
@@ -36,7 +36,7 @@ func (tx *Tx) record(r Record) {
 // Lookup returns the live value of key, or nil when it is missing or expired.
 // In a writable transaction an expired key is deleted on the spot.
 func (tx *Tx) Lookup(db int, key string) *Value {
-	ks := tx.s.dbs[db]
+	ks := tx.s.keyspace(db)
 	v := ks.get(key)
 	if v == nil {
 		return nil
@@ -54,12 +54,12 @@ func (tx *Tx) Lookup(db int, key string) *Value {
 func (tx *Tx) expire(db int, key string, v *Value) {
 	tx.remove(db, key, v)
 	if h := tx.s.hooks.Expired; h != nil {
-		h(db, key)
+		h(tx, db, key)
 	}
 }
 
 func (tx *Tx) remove(db int, key string, v *Value) {
-	tx.s.dbs[db].remove(key)
+	tx.s.keyspace(db).remove(key)
 	if v.timer != nil {
 		tx.s.wheel.Stop(v.timer)
 		v.timer = nil
@@ -102,10 +102,10 @@ func (tx *Tx) arm(db int, key string, v *Value) {
 	case v.deadline == 0 && v.timer != nil:
 		w.Stop(v.timer)
 		v.timer = nil
-		tx.s.dbs[db].expires--
+		tx.s.keyspace(db).expires--
 	case v.deadline != 0 && v.timer == nil:
 		v.timer = w.Add(Key{db, key}, v.deadline)
-		tx.s.dbs[db].expires++
+		tx.s.keyspace(db).expires++
 	case v.deadline != 0:
 		w.Reset(v.timer, v.deadline)
 	}
@@ -114,7 +114,7 @@ func (tx *Tx) arm(db int, key string, v *Value) {
 // SetString stores a string value with the given deadline (0: none),
 // replacing whatever key held.
 func (tx *Tx) SetString(db int, key string, val []byte, deadline int64) {
-	ks := tx.s.dbs[db]
+	ks := tx.s.keyspace(db)
 	old := ks.get(key)
 	if old != nil && old.kind == KindString {
 		// Reuse the value (and its timer) in place.
@@ -168,7 +168,7 @@ func (tx *Tx) HSet(db int, key, field string, val []byte) (bool, error) {
 	}
 	if v == nil {
 		v = &Value{kind: KindHash, hash: make(map[string][]byte)}
-		tx.s.dbs[db].put(key, v)
+		tx.s.keyspace(db).put(key, v)
 	}
 	_, existed := v.hash[field]
 	v.hash[field] = val
@@ -203,7 +203,7 @@ func (tx *Tx) SAdd(db int, key, member string) (bool, error) {
 	}
 	if v == nil {
 		v = &Value{kind: KindSet, set: make(map[string]struct{})}
-		tx.s.dbs[db].put(key, v)
+		tx.s.keyspace(db).put(key, v)
 	}
 	if _, ok := v.set[member]; ok {
 		return false, nil
@@ -258,8 +258,8 @@ func (tx *Tx) Restore(db int, key string, v *Value) {
 
 // FlushDB empties one database.
 func (tx *Tx) FlushDB(db int) {
-	tx.clearTimers(tx.s.dbs[db])
-	tx.s.dbs[db] = newKeyspace()
+	tx.clearTimers(tx.s.keyspace(db))
+	tx.s.setKeyspace(db, newKeyspace())
 	tx.record(Record{Op: OpFlushDB, DB: db})
 	if h := tx.s.hooks.Flushed; h != nil {
 		h(db)
@@ -310,10 +310,10 @@ func (tx *Tx) SwapDB(a, b int) {
 func (tx *Tx) Count(db int) int {
 	if tx.writable {
 		tx.reap(0)
-		return tx.s.dbs[db].Len()
+		return tx.s.keyspace(db).Len()
 	}
 	n := 0
-	tx.s.dbs[db].forEach(func(_ string, v *Value) bool {
+	tx.s.keyspace(db).forEach(func(_ string, v *Value) bool {
 		if !v.expired(tx.now) {
 			n++
 		}
@@ -324,7 +324,7 @@ func (tx *Tx) Count(db int) int {
 
 // ForEach calls fn for every live key of db until fn returns false.
 func (tx *Tx) ForEach(db int, fn func(key string, v *Value) bool) {
-	tx.s.dbs[db].forEach(func(k string, v *Value) bool {
+	tx.s.keyspace(db).forEach(func(k string, v *Value) bool {
 		if v.expired(tx.now) {
 			return true
 		}
@@ -335,7 +335,7 @@ func (tx *Tx) ForEach(db int, fn func(key string, v *Value) bool) {
 // Scan visits the live keys of db from cursor on, at least count of them
 // when there are that many, and returns the next cursor (0 when done).
 func (tx *Tx) Scan(db int, cursor uint64, count int, fn func(key string, v *Value)) uint64 {
-	return tx.s.dbs[db].scan(cursor, count, func(k string, v *Value) {
+	return tx.s.keyspace(db).scan(cursor, count, func(k string, v *Value) {
 		if !v.expired(tx.now) {
 			fn(k, v)
 		}
@@ -344,7 +344,7 @@ func (tx *Tx) Scan(db int, cursor uint64, count int, fn func(key string, v *Valu
 
 // RandomKey returns a random live key of db.
 func (tx *Tx) RandomKey(db int) (string, bool) {
-	ks := tx.s.dbs[db]
+	ks := tx.s.keyspace(db)
 	for i := 0; i < 100; i++ {
 		k, v, ok := ks.random(rand.Uint64())
 		if !ok {
@@ -363,7 +363,7 @@ func (tx *Tx) RandomKey(db int) (string, bool) {
 // reap deletes up to max due keys (max <= 0: all) and returns how many.
 func (tx *Tx) reap(max int) int {
 	return tx.s.wheel.Advance(tx.now, max, func(t *expiry.Timer[Key]) {
-		ks := tx.s.dbs[t.Key.DB]
+		ks := tx.s.keyspace(t.Key.DB)
 		v := ks.get(t.Key.Name)
 		if v == nil || v.timer != t {
 			return
@@ -382,6 +382,6 @@ func (tx *Tx) reap(max int) int {
 // Size returns the number of keys in db and how many of them have a
 // deadline, counting expired keys the reaper has not reclaimed yet (O(1)).
 func (tx *Tx) Size(db int) (keys, expires int) {
-	ks := tx.s.dbs[db]
+	ks := tx.s.keyspace(db)
 	return ks.n, ks.expires
 }
