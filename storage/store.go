@@ -74,15 +74,15 @@ type Hooks struct {
 
 // Store is the durable in-memory keyspace.
 type Store struct {
-	opts  Options
-	path  string
-	mu    sync.RWMutex
-	dbs   []*Keyspace // the visible databases, SELECT 0..n-1
+	opts     Options
+	path     string
+	mu       sync.RWMutex
+	dbs      []*Keyspace // the visible databases, SELECT 0..n-1
 	internal []*Keyspace // databases for sessdb's own data, from InternalDB(0)
-	wheel *expiry.Wheel[Key]
-	disk  *disk
-	com   *committer
-	hooks Hooks
+	wheel    *expiry.Wheel[Key]
+	disk     *disk
+	com      *committer
+	hooks    Hooks
 
 	closeOnce sync.Once
 	closed    bool
