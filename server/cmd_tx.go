@@ -172,7 +172,7 @@ func (s *Server) installHooks() {
 	}
 	s.db.Store().SetHooks(storage.Hooks{
 		Touched: touch,
-		Expired: func(_ *storage.Tx, db int, key string) { s.stats.expiredKeys.Add(1) },
+		Expired: func(_ *storage.Tx, db int, key string, _ *storage.Value) { s.stats.expiredKeys.Add(1) },
 		Flushed: touchDB,
 		Swapped: func(a, b int) { touchDB(a); touchDB(b) },
 	})

@@ -65,7 +65,8 @@ type Hooks struct {
 	// Expired is called for every key deleted because its deadline passed,
 	// inside the deleting transaction: changes it makes through tx (such as
 	// keeping an index in step) go to disk in the same commit.
-	Expired func(tx *Tx, db int, key string)
+	// v is the value that was deleted.
+	Expired func(tx *Tx, db int, key string, v *Value)
 	// Flushed is called when a whole database is emptied (db = -1 for all).
 	Flushed func(db int)
 	// Swapped is called when two databases are swapped.

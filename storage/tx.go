@@ -54,7 +54,7 @@ func (tx *Tx) Lookup(db int, key string) *Value {
 func (tx *Tx) expire(db int, key string, v *Value) {
 	tx.remove(db, key, v)
 	if h := tx.s.hooks.Expired; h != nil {
-		h(tx, db, key)
+		h(tx, db, key, v)
 	}
 }
 
