@@ -73,7 +73,24 @@ func New(cfg *config.Config, db *sessdb.DB, logger *log.Logger) *Server {
 		started: time.Now(),
 	}
 	s.installHooks()
+	cfg.OnChange(s.configChanged)
 	return s
+}
+
+// configChanged applies a CONFIG SET that needs more than a new value.
+func (s *Server) configChanged(name string) {
+	switch name {
+	case "appendfsync":
+		if f, err := sessdb.ParseFsync(s.cfg.AppendFsync()); err == nil {
+			s.db.SetFsync(f)
+		}
+	case "timeout":
+		s.mu.Lock()
+		for _, rs := range s.rservers {
+			rs.SetIdleClose(s.cfg.Timeout())
+		}
+		s.mu.Unlock()
+	}
 }
 
 // Listen opens the configured listeners (every bind address on port).
