@@ -534,3 +534,7 @@ func (f KeyspaceEvents) String() string {
 	}
 	return b.String()
 }
+
+// GlobMatch reports whether str matches the Redis glob pattern (KEYS, SCAN
+// MATCH, CONFIG GET, PSUBSCRIBE), with Redis's own semantics and limits.
+func GlobMatch(pattern, str string, nocase bool) bool { return globMatch(pattern, str, nocase) }
