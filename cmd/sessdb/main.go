@@ -16,23 +16,24 @@ import (
 	"github.com/sessdb/sessdb/server"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string) int {
+// run is main without os.Exit, so that tests can drive it.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 && (args[0] == "-v" || args[0] == "--version") {
-		fmt.Printf("sessdb v=%s (redis %s compatible)\n", server.Version, server.RedisVersion)
+		fmt.Fprintf(stdout, "sessdb v=%s (redis %s compatible)\n", server.Version, server.RedisVersion)
 		return 0
 	}
 	cfg, err := config.Load(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	var out io.Writer = os.Stdout
+	out := stdout
 	if f := cfg.LogFile(); f != "" {
 		lf, err := os.OpenFile(f, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprintln(stderr, err)
 			return 1
 		}
 		defer lf.Close()
