@@ -20,7 +20,7 @@ func (c *Client) dispatch(args [][]byte) {
 	if cmd.parent != nil {
 		top = cmd.parent
 	}
-	if !c.authed && !top.noAuth {
+	if !c.authed && c.srv.cfg.RequirePass() != "" && !top.noAuth {
 		c.rejectInMulti()
 		c.writeError(errNoAuth)
 		return

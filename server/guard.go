@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -8,21 +9,53 @@ import (
 	"strconv"
 )
 
-// The protocol guard checks the byte stream of every connection before
-// redcon parses it, so that limits hold while a command is still arriving:
-// a bulk longer than proto-max-bulk-len, an oversized multibulk count or
-// inline line, or a query buffer over client-query-buffer-limit. It answers
-// as Redis does (an "-ERR Protocol error: ..." reply, then close) and also
-// drops the empty multibulks (*0, *-1) that Redis ignores but redcon rejects.
+// The protocol guard reads every connection's byte stream before redcon and
+// parses it as Redis's networking.c does, so that limits hold while a command
+// is still arriving and malformed input gets Redis's answer, not redcon's:
+// a bulk longer than proto-max-bulk-len, an oversized or malformed multibulk
+// count, the unauthenticated limits, an oversized inline line, unbalanced
+// quotes. It answers as Redis does (an "-ERR Protocol error: ..." reply after
+// the replies to every earlier command, then close; a command over
+// client-query-buffer-limit closes without a reply) and hands redcon only
+// canonical RESP: empty multibulks (*0, *-1) are dropped, inline commands are
+// split with Redis's sdssplitargs rules and rewritten as multibulks, and the
+// two bytes after a header's '\r' or a bulk's data, which Redis skips without
+// looking at them, become "\r\n".
+//
+// Redis runs each command before it parses the next, so an AUTH pipelined
+// before a command of more than 10 arguments lifts the unauthenticated limit
+// for it; the guard holds such a header back until redcon has run the
+// commands before it. Deliberate differences: a NUL byte is an ordinary byte
+// (Redis's C-string search stops at it and waits for more input), and
+// client-query-buffer-limit bounds a whole command, which redcon buffers
+// whole, where Redis bounds its unparsed input.
 
 const (
 	inlineMax      = 64 << 10 // PROTO_INLINE_MAX_SIZE
 	unauthMaxArgs  = 10
 	unauthMaxBulk  = 16384
-	guardReadChunk = 16 << 10
+	guardReadChunk = 16 << 10 // PROTO_IOBUF_LEN
+	// withholdArgs is the argument count above which a multibulk reaches
+	// redcon only once complete: redcon walks every announced argument each
+	// time it reparses an incomplete command, so "*2147483647" followed by a
+	// trickle of bytes would cost seconds of CPU per read.
+	withholdArgs = 1024
 )
 
-// errProtocolClosed ends a connection after a protocol error reply.
+// The protocol errors Redis sends before closing a connection.
+const (
+	errProtoMultibulkLen  = "ERR Protocol error: invalid multibulk length"
+	errProtoBulkLen       = "ERR Protocol error: invalid bulk length"
+	errProtoUnauthMbulk   = "ERR Protocol error: unauthenticated multibulk length"
+	errProtoUnauthBulk    = "ERR Protocol error: unauthenticated bulk length"
+	errProtoBigMbulkCount = "ERR Protocol error: too big mbulk count string"
+	errProtoBigBulkCount  = "ERR Protocol error: too big bulk count string"
+	errProtoBigInline     = "ERR Protocol error: too big inline request"
+	errProtoUnbalanced    = "ERR Protocol error: unbalanced quotes in request"
+	errProtoExpectedBulk  = "ERR Protocol error: expected '$', got '%c'"
+)
+
+// errProtocolClosed ends a connection after a protocol error.
 var errProtocolClosed = errors.New("protocol error")
 
 type guardListener struct {
@@ -41,10 +74,12 @@ func (l guardListener) Accept() (net.Conn, error) {
 type guardState uint8
 
 const (
-	gsStart guardState = iota
-	gsMultibulkLine
-	gsBulkLine
+	gsStart         guardState = iota
+	gsMultibulkLine            // "*N" up to '\r'
+	gsBulkLine                 // "$N" up to '\r'
+	gsLineEnd                  // the byte after a header's '\r'
 	gsBulkData
+	gsBulkEnd // the two bytes after a bulk's data
 	gsInline
 )
 
@@ -53,177 +88,444 @@ type guardConn struct {
 	srv    *Server
 	client *Client // set on accept; read only from the connection's goroutine
 
-	buf  []byte
-	out  []byte
-	line []byte // the header line being held back
-	err  error
+	buf  []byte // read buffer
+	in   []byte // read bytes not scanned yet
+	out  []byte // checked bytes for redcon; the first ready are released
+	line []byte // the header or inline line being collected
+	err  error  // the read error to return once out is drained
+	fail *guardError
+
+	ready    int
+	withhold bool // the multibulk in progress stays out of ready until complete
 
 	st        guardState
-	remaining int64 // bulks left in the current multibulk
-	need      int64 // bulk bytes (+CRLF) left to pass
-	cmdBytes  int64 // bytes of the command in progress
+	lineOf    guardState // the header kind gsLineEnd completes
+	held      bool       // g.line is a complete header waiting for earlier commands to run
+	remaining int64      // bulks left in the current multibulk
+	argc      int64
+	need      int64  // bulk data bytes left to pass
+	skip      int    // terminator bytes left to drop
+	cmdBytes  int64  // bytes of the command in progress
+	maxBulk   int64  // proto-max-bulk-len, read once per scan
+	argLen    int64  // the length of the bulk in progress
+	arg0      []byte // the first argument, when it may be RESET
+
+	// Since redcon last asked for bytes: a command was completed, and one of
+	// those may have been RESET. Either may change whether the next command
+	// is authenticated, so its unauthenticated limits wait until they ran.
+	batchDone  bool
+	batchReset bool
 }
 
-func (g *guardConn) authed() bool { return g.client == nil || g.client.authed }
+// guardError is a protocol error: msg is sent ("" sends nothing), then the
+// connection closes.
+type guardError struct{ msg string }
 
-// Read returns validated bytes; after a protocol error it writes the error
+func (e *guardError) Error() string { return e.msg }
+
+// Read returns checked bytes; after a protocol error it writes the error
 // reply (after the replies to every earlier command) and fails.
 func (g *guardConn) Read(p []byte) (int, error) {
-	for len(g.out) == 0 {
-		if g.err != nil {
-			if ge, ok := g.err.(*guardError); ok {
-				// Every earlier reply is flushed by now: answer, then close.
-				_, _ = g.Conn.Write([]byte("-" + ge.msg + "\r\n"))
-				g.err = errProtocolClosed
+	if g.ready == 0 {
+		// redcon asks for more only after running every complete command
+		// it was given, so their effect on authentication is visible now.
+		g.batchDone, g.batchReset = false, false
+	}
+	for g.ready == 0 {
+		switch {
+		case g.fail != nil:
+			// Every earlier reply is flushed by now: answer, then close.
+			if g.fail.msg != "" {
+				_, _ = g.Conn.Write([]byte("-" + g.fail.msg + "\r\n"))
 			}
+			g.fail, g.err = nil, errProtocolClosed
 			return 0, g.err
-		}
-		if g.buf == nil {
-			g.buf = make([]byte, guardReadChunk)
-		}
-		n, err := g.Conn.Read(g.buf)
-		if n > 0 {
-			if msg := g.scan(g.buf[:n]); msg != "" {
-				g.pendingError(msg)
+		case g.held || len(g.in) > 0:
+			g.scan()
+		case g.err != nil:
+			return 0, g.err
+		default:
+			if g.buf == nil {
+				g.buf = make([]byte, guardReadChunk)
 			}
-		}
-		if err != nil && g.err == nil {
-			g.err = err
+			n, err := g.Conn.Read(g.buf)
+			g.in = g.buf[:n]
+			if err != nil {
+				g.err = err
+			}
 		}
 	}
-	n := copy(p, g.out)
+	n := copy(p, g.out[:g.ready])
 	g.out = g.out[n:]
+	g.ready -= n
 	if len(g.out) == 0 {
 		g.out = g.out[:0:0]
 	}
 	return n, nil
 }
 
-// pendingError arranges for msg to be sent once the bytes before it are handled.
-func (g *guardConn) pendingError(msg string) {
-	g.err = &guardError{msg: msg}
-}
-
-type guardError struct{ msg string }
-
-func (e *guardError) Error() string { return e.msg }
-
-func (g *guardConn) scan(b []byte) string {
+// scan checks g.in, appending what passes to g.out. It stops early on a
+// protocol error (g.fail) or a held header (g.held, the rest left in g.in).
+func (g *guardConn) scan() {
+	b := g.in
+	defer func() {
+		g.in = b
+		if !g.withhold {
+			g.ready = len(g.out)
+		}
+	}()
+	g.maxBulk = g.srv.cfg.ProtoMaxBulkLen()
 	limit := g.srv.cfg.ClientQueryBufferLimit()
+	if g.held {
+		g.held = false
+		if !g.header() {
+			return
+		}
+	}
 	for len(b) > 0 {
 		switch g.st {
 		case gsStart:
 			g.cmdBytes = 0
+			g.line = g.line[:0]
 			if b[0] == '*' {
 				g.st = gsMultibulkLine
-				g.line = g.line[:0]
 			} else {
 				g.st = gsInline
 			}
 		case gsMultibulkLine, gsBulkLine:
-			i := indexByte(b, '\n')
+			i := bytes.IndexByte(b, '\r')
 			take := b
 			if i >= 0 {
-				take = b[:i+1]
+				take = b[:i]
 			}
 			g.line = append(g.line, take...)
+			g.cmdBytes += int64(len(take))
 			b = b[len(take):]
-			if len(g.line) > inlineMax {
-				if g.st == gsMultibulkLine {
-					return "ERR Protocol error: too big mbulk count string"
-				}
-				return "ERR Protocol error: too big bulk count string"
-			}
 			if i < 0 {
+				if len(g.line) > inlineMax {
+					if g.st == gsMultibulkLine {
+						g.failWith(errProtoBigMbulkCount)
+					} else {
+						g.failWith(errProtoBigBulkCount)
+					}
+					return
+				}
 				continue
 			}
-			if msg := g.header(); msg != "" {
-				return msg
+			b = b[1:]
+			g.lineOf, g.st = g.st, gsLineEnd
+		case gsLineEnd:
+			b = b[1:]
+			g.cmdBytes += 2
+			g.st = g.lineOf
+			if !g.header() {
+				return
 			}
 		case gsBulkData:
-			n := g.need
-			if int64(len(b)) < n {
-				n = int64(len(b))
+			n := min(g.need, int64(len(b)))
+			if g.remaining == g.argc && g.argLen == int64(len("reset")) {
+				g.arg0 = append(g.arg0, b[:n]...)
 			}
 			g.out = append(g.out, b[:n]...)
 			b = b[n:]
 			g.need -= n
 			g.cmdBytes += n
-			if limit > 0 && g.cmdBytes > limit {
-				return "ERR Protocol error: query buffer limit reached"
-			}
 			if g.need == 0 {
-				g.remaining--
-				if g.remaining == 0 {
-					g.st = gsStart
-				} else {
-					g.st = gsBulkLine
-					g.line = g.line[:0]
-				}
+				g.st, g.skip = gsBulkEnd, 2
 			}
+		case gsBulkEnd:
+			n := min(g.skip, len(b))
+			b = b[n:]
+			g.skip -= n
+			g.cmdBytes += int64(n)
+			if g.skip > 0 {
+				continue
+			}
+			g.out = append(g.out, '\r', '\n')
+			g.remaining--
+			if g.remaining > 0 {
+				g.st = gsBulkLine
+				g.line = g.line[:0]
+				continue
+			}
+			g.commandDone(g.arg0)
+			g.withhold = false
+			g.st = gsStart
 		case gsInline:
-			i := indexByte(b, '\n')
+			i := bytes.IndexByte(b, '\n')
 			take := b
 			if i >= 0 {
-				take = b[:i+1]
+				take = b[:i]
 			}
-			g.out = append(g.out, take...)
+			g.line = append(g.line, take...)
 			b = b[len(take):]
-			g.cmdBytes += int64(len(take))
 			if i < 0 {
-				if g.cmdBytes > inlineMax {
-					return "ERR Protocol error: too big inline request"
+				if len(g.line) > inlineMax {
+					g.failWith(errProtoBigInline)
+					return
 				}
 				continue
 			}
+			b = b[1:]
 			g.st = gsStart
+			args, ok := splitArgs(bytes.TrimSuffix(g.line, []byte{'\r'}))
+			if !ok {
+				g.failWith(errProtoUnbalanced)
+				return
+			}
+			if len(args) == 0 {
+				continue
+			}
+			g.out = appendMultibulk(g.out, args)
+			g.commandDone(args[0])
+		}
+		if limit > 0 && g.cmdBytes > limit {
+			// Redis closes such a client without a reply.
+			g.failWith("")
+			return
 		}
 	}
-	return ""
 }
 
-// header handles a complete "*N\r\n" or "$N\r\n" line held in g.line.
-func (g *guardConn) header() string {
+// header acts on the complete "*N" or "$N" line in g.line (the bytes after
+// its '\r' already dropped); it reports whether scanning goes on.
+func (g *guardConn) header() bool {
 	line := g.line
-	g.cmdBytes += int64(len(line))
-	body := line[1 : len(line)-1]
-	if len(body) > 0 && body[len(body)-1] == '\r' {
-		body = body[:len(body)-1]
-	}
 	if g.st == gsMultibulkLine {
-		n, err := strconv.ParseInt(string(body), 10, 64)
-		if err != nil || n > math.MaxInt32 || (n > unauthMaxArgs && !g.authed()) {
-			return "ERR Protocol error: invalid multibulk length"
+		n, ok := string2ll(line[1:])
+		if !ok || n > math.MaxInt32 {
+			return g.failWith(errProtoMultibulkLen)
+		}
+		if n > unauthMaxArgs {
+			if g.authMayChange() {
+				return g.hold()
+			}
+			if g.authRequired() {
+				return g.failWith(errProtoUnauthMbulk)
+			}
 		}
 		if n <= 0 {
 			// Redis skips empty multibulks.
 			g.st = gsStart
-			return ""
+			return true
 		}
-		g.out = append(g.out, line...)
-		g.remaining = n
+		if n > withholdArgs {
+			g.ready, g.withhold = len(g.out), true
+		}
+		g.out = append(strconv.AppendInt(append(g.out, '*'), n, 10), '\r', '\n')
+		g.argc, g.remaining = n, n
+		g.arg0 = g.arg0[:0]
 		g.st = gsBulkLine
 		g.line = g.line[:0]
-		return ""
+		return true
 	}
-	if line[0] != '$' {
-		return fmt.Sprintf("ERR Protocol error: expected '$', got '%c'", line[0])
+	if len(line) == 0 || line[0] != '$' {
+		// Redis's error replies show '\r' and '\n' as spaces.
+		got := byte(' ')
+		if len(line) > 0 && line[0] != '\n' {
+			got = line[0]
+		}
+		return g.failWith(fmt.Sprintf(errProtoExpectedBulk, got))
 	}
-	n, err := strconv.ParseInt(string(body), 10, 64)
-	if err != nil || n < 0 || n > g.srv.cfg.ProtoMaxBulkLen() || (n > unauthMaxBulk && !g.authed()) {
-		return "ERR Protocol error: invalid bulk length"
+	n, ok := string2ll(line[1:])
+	if !ok || n < 0 || n > g.maxBulk {
+		return g.failWith(errProtoBulkLen)
 	}
-	g.out = append(g.out, line...)
-	g.need = n + 2
-	g.st = gsBulkData
-	return ""
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
+	if n > unauthMaxBulk {
+		if g.authMayChange() {
+			return g.hold()
+		}
+		if g.authRequired() {
+			return g.failWith(errProtoUnauthBulk)
 		}
 	}
-	return -1
+	g.out = append(strconv.AppendInt(append(g.out, '$'), n, 10), '\r', '\n')
+	g.need, g.argLen = n, n
+	g.st = gsBulkData
+	if n == 0 {
+		g.st, g.skip = gsBulkEnd, 2
+	}
+	return true
+}
+
+func (g *guardConn) failWith(msg string) bool {
+	g.fail = &guardError{msg: msg}
+	return false
+}
+
+// hold stops scanning at the header in g.line until redcon has run the
+// commands before it.
+func (g *guardConn) hold() bool {
+	g.held = true
+	return false
+}
+
+// authRequired is Redis's authRequired: the unauthenticated limits apply.
+func (g *guardConn) authRequired() bool {
+	return g.client != nil && !g.client.authed && g.srv.cfg.RequirePass() != ""
+}
+
+// authMayChange reports whether a command of this batch that has not run
+// yet may change authRequired: AUTH or HELLO before it runs, RESET after.
+func (g *guardConn) authMayChange() bool {
+	if !g.batchDone || g.client == nil || g.srv.cfg.RequirePass() == "" {
+		return false
+	}
+	return !g.client.authed || g.batchReset
+}
+
+func (g *guardConn) commandDone(name []byte) {
+	g.batchDone = true
+	if bytes.EqualFold(name, []byte("reset")) {
+		g.batchReset = true
+	}
+}
+
+func appendMultibulk(b []byte, args [][]byte) []byte {
+	b = append(strconv.AppendInt(append(b, '*'), int64(len(args)), 10), '\r', '\n')
+	for _, a := range args {
+		b = append(strconv.AppendInt(append(b, '$'), int64(len(a)), 10), '\r', '\n')
+		b = append(append(b, a...), '\r', '\n')
+	}
+	return b
+}
+
+// string2ll accepts exactly what Redis's string2ll does: no sign but '-',
+// no leading zeros, no "-0", at most 20 bytes.
+func string2ll(b []byte) (int64, bool) {
+	s := b
+	if len(s) == 0 || len(s) > 20 {
+		return 0, false
+	}
+	if len(s) == 1 && s[0] == '0' {
+		return 0, true
+	}
+	if s[0] == '-' {
+		s = s[1:]
+	}
+	if len(s) == 0 || s[0] < '1' || s[0] > '9' {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// splitArgs is Redis's sdssplitargs, which splits inline commands: arguments
+// are separated by whitespace and may be "double quoted" (with \n, \r, \t,
+// \b, \a, \xHH and \<any> escapes) or 'single quoted' (with \' only). A
+// closing quote must be followed by whitespace or the end; ok is false for
+// that and for an unterminated quote. Unlike sdssplitargs, which works on C
+// strings, a NUL byte is an ordinary byte.
+func splitArgs(line []byte) (args [][]byte, ok bool) {
+	p := 0
+	at := func(i int) byte { // C's view: a NUL past the end
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
+	for {
+		for p < len(line) && isSpace(line[p]) {
+			p++
+		}
+		if p == len(line) {
+			return args, true
+		}
+		cur := []byte{}
+		inq, insq := false, false
+		for done := false; !done; {
+			end := p >= len(line)
+			c := at(p)
+			switch {
+			case inq:
+				switch {
+				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
+					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
+					p += 3
+				case c == '\\' && p+1 < len(line):
+					p++
+					switch line[p] {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, line[p])
+					}
+				case c == '"' && !end:
+					if p+1 < len(line) && !isSpace(line[p+1]) {
+						return nil, false
+					}
+					done = true
+				case end:
+					return nil, false
+				default:
+					cur = append(cur, c)
+				}
+			case insq:
+				switch {
+				case c == '\\' && at(p+1) == '\'':
+					p++
+					cur = append(cur, '\'')
+				case c == '\'' && !end:
+					if p+1 < len(line) && !isSpace(line[p+1]) {
+						return nil, false
+					}
+					done = true
+				case end:
+					return nil, false
+				default:
+					cur = append(cur, c)
+				}
+			default:
+				switch {
+				case end || c == ' ' || c == '\n' || c == '\r' || c == '\t':
+					done = true
+				case c == '"':
+					inq = true
+				case c == '\'':
+					insq = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if !end {
+				p++
+			}
+		}
+		args = append(args, cur)
+	}
+}
+
+// isSpace is C's isspace.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
