@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sessdb/sessdb/config"
 	"math"
 	"net"
 	"strconv"
@@ -418,114 +419,17 @@ func string2ll(b []byte) (int64, bool) {
 	return n, true
 }
 
-// splitArgs is Redis's sdssplitargs, which splits inline commands: arguments
-// are separated by whitespace and may be "double quoted" (with \n, \r, \t,
-// \b, \a, \xHH and \<any> escapes) or 'single quoted' (with \' only). A
-// closing quote must be followed by whitespace or the end; ok is false for
-// that and for an unterminated quote. Unlike sdssplitargs, which works on C
-// strings, a NUL byte is an ordinary byte.
+// splitArgs splits an inline command with Redis's sdssplitargs (shared with
+// the config file parser); ok is false for unbalanced quotes. Like Redis's C
+// code, a NUL byte ends the line.
 func splitArgs(line []byte) (args [][]byte, ok bool) {
-	p := 0
-	at := func(i int) byte { // C's view: a NUL past the end
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
+	parts, err := config.SplitArgs(string(line))
+	if err != nil {
+		return nil, false
 	}
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p == len(line) {
-			return args, true
-		}
-		cur := []byte{}
-		inq, insq := false, false
-		for done := false; !done; {
-			end := p >= len(line)
-			c := at(p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
-					cur = append(cur, unhex(at(p+2))<<4|unhex(at(p+3)))
-					p += 3
-				case c == '\\' && p+1 < len(line):
-					p++
-					switch line[p] {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, line[p])
-					}
-				case c == '"' && !end:
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, false
-					}
-					done = true
-				case end:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'' && !end:
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, false
-					}
-					done = true
-				case end:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch {
-				case end || c == ' ' || c == '\n' || c == '\r' || c == '\t':
-					done = true
-				case c == '"':
-					inq = true
-				case c == '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if !end {
-				p++
-			}
-		}
-		args = append(args, cur)
+	args = make([][]byte, len(parts))
+	for i, p := range parts {
+		args[i] = []byte(p)
 	}
-}
-
-// isSpace is C's isspace.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= 'a':
-		return c - 'a' + 10
-	case c >= 'A':
-		return c - 'A' + 10
-	}
-	return c - '0'
+	return args, true
 }

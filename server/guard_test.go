@@ -37,7 +37,7 @@ func TestSplitArgs_Behaviour(t *testing.T) {
 		{`x "a`, nil},
 		{`x 'a`, nil},
 		{`x "a\`, nil},
-		{"x a\x00b", []string{"x", "a\x00b"}},
+		{"x a\x00b", []string{"x", "a"}},
 	} {
 		args, ok := splitArgs([]byte(tc.line))
 		if tc.want == nil {
