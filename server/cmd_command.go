@@ -7,8 +7,14 @@ import (
 	"github.com/sessdb/sessdb/storage"
 )
 
+// aclCategoryOrder is Redis's ACLCommandCategories: COMMAND INFO lists a
+// command's categories in this order.
+var aclCategoryOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+	"@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous",
+	"@connection", "@transaction", "@scripting"}
+
 // aclCategories derives a command's ACL categories from its flags and group,
-// as Redis does.
+// as Redis does, in Redis's order.
 func (cmd *command) aclCategories() []string {
 	var out []string
 	has := func(f string) bool {
@@ -33,12 +39,24 @@ func (cmd *command) aclCategories() []string {
 	if has("admin") {
 		out = append(out, "@admin", "@dangerous")
 	}
-	if cmd.group != "" && cmd.group != "server" && cmd.group != "generic" {
+	switch cmd.group {
+	case "", "server":
+	case "generic":
+		out = append(out, "@keyspace")
+	case "transactions":
+		out = append(out, "@transaction")
+	default:
 		out = append(out, "@"+cmd.group)
 	}
-	if cmd.group == "generic" {
-		out = append(out, "@keyspace")
+	rank := func(cat string) int {
+		for i, c := range aclCategoryOrder {
+			if c == cat {
+				return i
+			}
+		}
+		return len(aclCategoryOrder)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
 }
 
@@ -61,7 +79,7 @@ func (c *Client) writeCommandInfo(cmd *command) {
 	c.writeSet(0) // tips
 	if cmd.firstKey > 0 {
 		c.writeArray(1)
-		c.writeMap(4)
+		c.writeMap(3)
 		c.writeBulkString("flags")
 		c.writeSet(0)
 		c.writeBulkString("begin_search")
@@ -88,8 +106,6 @@ func (c *Client) writeCommandInfo(cmd *command) {
 		c.writeInt(int64(cmd.step))
 		c.writeBulkString("limit")
 		c.writeInt(0)
-		c.writeBulkString("notes")
-		c.writeBulkString("")
 	} else {
 		c.writeArray(0)
 	}
@@ -163,7 +179,7 @@ func cmdCommandInfo(c *Client, _ *storage.Tx, args [][]byte) {
 		if cmd := c.srv.table.find(string(a)); cmd != nil {
 			c.writeCommandInfo(cmd)
 		} else {
-			c.writeNullArray()
+			c.writeNull()
 		}
 	}
 }
@@ -249,7 +265,7 @@ func cmdCommandGetkeys(c *Client, _ *storage.Tx, args [][]byte) {
 }
 
 func cmdCommandHelp(c *Client, _ *storage.Tx, _ [][]byte) {
-	c.writeStrings([]string{
+	c.writeHelp([]string{
 		"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"(no subcommand)", "    Return details about all Redis commands.",
 		"COUNT", "    Return the total number of commands in this Redis server.",
@@ -259,6 +275,6 @@ func cmdCommandHelp(c *Client, _ *storage.Tx, _ [][]byte) {
 		"DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
 		"    If no command names are given, documentation details for all", "    commands are returned.",
 		"GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-		"HELP", "    Print this help.",
+		"HELP", "    Prints this help.",
 	})
 }

@@ -15,8 +15,8 @@ func init() {
 		&command{name: "echo", arity: 2, flags: []string{"fast"}, group: "connection", summary: "Returns the given string.", since: "1.0.0", run: cmdEcho},
 		&command{name: "quit", arity: -1, flags: []string{"allow_busy", "noscript", "loading", "stale", "fast", "no_auth"}, group: "connection", summary: "Closes the connection.", since: "1.0.0", noAuth: true, noMulti: true, run: cmdQuit},
 		&command{name: "reset", arity: 1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Resets the connection.", since: "6.2.0", noAuth: true, noMulti: true, run: cmdReset},
-		&command{name: "hello", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Handshakes with the Redis server.", since: "6.0.0", noAuth: true, noMulti: true, run: cmdHello},
-		&command{name: "auth", arity: -2, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Authenticates the connection.", since: "1.0.0", noAuth: true, noMulti: true, run: cmdAuth},
+		&command{name: "hello", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Handshakes with the Redis server.", since: "6.0.0", noAuth: true, run: cmdHello},
+		&command{name: "auth", arity: -2, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Authenticates the connection.", since: "1.0.0", noAuth: true, run: cmdAuth},
 		&command{name: "select", arity: 2, flags: []string{"loading", "stale", "fast"}, group: "connection", summary: "Changes the selected database.", since: "1.0.0", run: cmdSelect},
 		&command{name: "client", arity: -2, flags: []string{}, group: "connection", summary: "A container for client connection commands.", since: "2.4.0", subs: map[string]*command{
 			"id":      {name: "client|id", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns the unique client ID of the connection.", since: "5.0.0", run: cmdClientID},
@@ -54,11 +54,15 @@ func cmdReset(c *Client, _ *storage.Tx, _ [][]byte) {
 	c.writeSimple(msgReset)
 }
 
-// checkPassword compares in constant time against requirepass.
+// checkPassword compares in constant time against requirepass. Without
+// requirepass the default user is "nopass", as in Redis: any password works.
 func (s *Server) checkPassword(user, pass string) bool {
-	want := s.cfg.RequirePass()
-	if want == "" || (user != "default" && user != "") {
+	if user != "default" {
 		return false
+	}
+	want := s.cfg.RequirePass()
+	if want == "" {
+		return true
 	}
 	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
 }
@@ -152,9 +156,8 @@ func cmdHello(c *Client, _ *storage.Tx, args [][]byte) {
 }
 
 func cmdSelect(c *Client, _ *storage.Tx, args [][]byte) {
-	n, ok := parseInt(args[1])
+	n, ok := c.intArg(args[1])
 	if !ok {
-		c.writeError(errSelectInvalid)
 		return
 	}
 	if n < 0 || n >= int64(c.srv.cfg.Databases()) {
@@ -194,23 +197,25 @@ func cmdClientGetname(c *Client, _ *storage.Tx, _ [][]byte) {
 	}
 }
 
+// cmdClientSetinfo checks the attribute, then its value, as Redis 7.2 does;
+// the error names the attribute as the client spelled it.
 func cmdClientSetinfo(c *Client, _ *storage.Tx, args [][]byte) {
-	val := string(args[3])
-	for i := 0; i < len(val); i++ {
-		if val[i] < '!' || val[i] > '~' {
-			c.writeError("ERR " + strings.ToUpper(string(args[2])) + " cannot contain spaces, newlines or special characters.")
-			return
-		}
-	}
+	var dst *string
 	switch strings.ToLower(string(args[2])) {
 	case "lib-name":
-		c.libName = val
+		dst = &c.libName
 	case "lib-ver":
-		c.libVer = val
+		dst = &c.libVer
 	default:
 		c.writeError(fmt.Sprintf("ERR Unrecognized option '%s'", args[2]))
 		return
 	}
+	val := string(args[3])
+	if !validClientName(val) {
+		c.writeError(fmt.Sprintf("ERR %s cannot contain spaces, newlines or special characters.", args[2]))
+		return
+	}
+	*dst = val
 	c.writeOK()
 }
 
@@ -371,7 +376,7 @@ func (c *Client) kill() {
 }
 
 func cmdClientHelp(c *Client, _ *storage.Tx, _ [][]byte) {
-	c.writeStrings([]string{
+	c.writeHelp([]string{
 		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"ID", "    Return the ID of the current connection.",
 		"INFO", "    Return information about the current client connection.",
@@ -380,6 +385,6 @@ func cmdClientHelp(c *Client, _ *storage.Tx, _ [][]byte) {
 		"GETNAME", "    Return the name of the current connection.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"SETINFO <option> <value>", "    Set client meta attr.",
-		"HELP", "    Print this help.",
+		"HELP", "    Prints this help.",
 	})
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -219,19 +220,23 @@ func cmdHincrby(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdHincrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
-	by, ok := parseFloat(args[3])
+	by, ok := parseLongDouble(args[3])
 	if !ok {
 		c.writeError(errNotFloat)
+		return
+	}
+	if by.IsInf() {
+		c.writeError(errNaNOrInf)
 		return
 	}
 	v, ok := c.lookupHash(tx, args[1])
 	if !ok {
 		return
 	}
-	var cur float64
+	cur := new(big.Float)
 	if v != nil {
 		if val, exists := v.Hash()[string(args[2])]; exists {
-			f, good := parseFloat(val)
+			f, good := parseLongDouble(val)
 			if !good {
 				c.writeError(errHashNotFloat)
 				return
@@ -239,12 +244,12 @@ func cmdHincrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
 			cur = f
 		}
 	}
-	cur += by
-	if math.IsInf(cur, 0) || math.IsNaN(cur) {
+	sum, ok := addLongDouble(cur, by)
+	if !ok {
 		c.writeError(errIncrNaN)
 		return
 	}
-	s := formatFloat(cur)
+	s := formatLongDouble(sum)
 	_, _ = tx.HSet(c.db, string(args[1]), string(args[2]), []byte(s))
 	c.writeBulkString(s)
 }
@@ -261,8 +266,10 @@ func cmdHstrlen(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeInt(int64(n))
 }
 
+// cmdHscan checks the cursor, then the key, then the options, as Redis does:
+// a missing key answers an empty scan whatever the options say.
 func cmdHscan(c *Client, tx *storage.Tx, args [][]byte) {
-	a, ok := parseScanArgs(c, args[2:], false)
+	cursor, ok := parseCursor(c, args[2])
 	if !ok {
 		return
 	}
@@ -270,27 +277,32 @@ func cmdHscan(c *Client, tx *storage.Tx, args [][]byte) {
 	if !ok {
 		return
 	}
+	if v == nil {
+		c.writeScan(0, nil)
+		return
+	}
+	a, ok := parseScanArgs(c, args[3:], false)
+	if !ok {
+		return
+	}
 	var fields []string
 	var next uint64
-	if v != nil {
-		fields, next = storage.ScanFields(v.Hash(), a.cursor, a.count)
+	if encodingOf(v) != "hashtable" {
+		fields = hashFields(v) // a compact encoding is returned whole, whatever the cursor
+	} else {
+		fields, next = storage.ScanFields(v.Hash(), cursor, a.count)
 	}
 	var out []string
 	for _, f := range fields {
-		if a.match != "" && !globMatch(a.match, f, false) {
-			continue
-		}
-		out = append(out, f)
-		if !a.novalue {
-			out = append(out, string(v.Hash()[f]))
+		if a.match == "" || globMatch(a.match, f, false) {
+			out = append(out, f, string(v.Hash()[f]))
 		}
 	}
-	c.writeArray(2)
-	c.writeBulkString(strconv.FormatUint(next, 10))
-	c.writeStrings(out)
+	c.writeScan(next, out)
 }
 
-// randomCountArgs parses the [count [WITHVALUES|WITHSCORES]] tail of HRANDFIELD and SRANDMEMBER.
+// parseRandCount parses the [count [WITHVALUES]] tail of HRANDFIELD and
+// SRANDMEMBER, with Redis's checks in Redis's order.
 func parseRandCount(c *Client, args [][]byte, withWord string) (count int64, has, with, ok bool) {
 	if len(args) == 0 {
 		return 0, false, false, true
@@ -300,19 +312,20 @@ func parseRandCount(c *Client, args [][]byte, withWord string) (count int64, has
 		c.writeError(errNotInteger)
 		return 0, false, false, false
 	}
-	if len(args) == 2 {
-		if withWord == "" || !equalFold(args[1], withWord) {
-			c.writeError(errSyntax)
-			return 0, false, false, false
-		}
-		with = true
-	} else if len(args) > 2 {
+	if n == math.MinInt64 {
+		c.writeError(errCountRange)
+		return 0, false, false, false
+	}
+	if len(args) > 2 || (len(args) == 2 && (withWord == "" || !equalFold(args[1], withWord))) {
 		c.writeError(errSyntax)
 		return 0, false, false, false
 	}
-	if n < -math.MaxInt64/2 || n > math.MaxInt64/2 {
-		c.writeError("ERR value is out of range")
-		return 0, false, false, false
+	if len(args) == 2 {
+		with = true
+		if n < -math.MaxInt64/2 || n > math.MaxInt64/2 {
+			c.writeError(errValueRange)
+			return 0, false, false, false
+		}
 	}
 	return n, true, with, true
 }
@@ -334,6 +347,15 @@ func pickRandom(names []string, count int64) []string {
 	return names[:count]
 }
 
+// hashFields returns the field names of a hash.
+func hashFields(v *storage.Value) []string {
+	out := make([]string, 0, v.Len())
+	for f := range v.Hash() {
+		out = append(out, f)
+	}
+	return out
+}
+
 func cmdHrandfield(c *Client, tx *storage.Tx, args [][]byte) {
 	count, has, with, ok := parseRandCount(c, args[2:], "withvalues")
 	if !ok {
@@ -351,10 +373,7 @@ func cmdHrandfield(c *Client, tx *storage.Tx, args [][]byte) {
 		}
 		return
 	}
-	names := make([]string, 0, v.Len())
-	for f := range v.Hash() {
-		names = append(names, f)
-	}
+	names := hashFields(v)
 	if !has {
 		c.writeBulkString(pickRandom(names, -1)[0])
 		return

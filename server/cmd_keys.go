@@ -112,8 +112,10 @@ func cmdExpire(c *Client, tx *storage.Tx, args [][]byte) {
 		n *= 1000
 	}
 	if name == "expire" || name == "pexpire" {
+		// Like Redis, only an overflow past the future is refused: a negative
+		// time, however large, means "already expired".
 		now := tx.Now()
-		if (n > 0 && n > math.MaxInt64-now) || (n < 0 && n < math.MinInt64+now) {
+		if n > math.MaxInt64-now {
 			bad()
 			return
 		}
@@ -225,9 +227,8 @@ func cmdCopy(c *Client, tx *storage.Tx, args [][]byte) {
 		case equalFold(args[i], "replace"):
 			replace = true
 		case equalFold(args[i], "db") && i+1 < len(args):
-			n, ok := parseInt(args[i+1])
+			n, ok := c.intArg(args[i+1])
 			if !ok {
-				c.writeError(errNotInteger)
 				return
 			}
 			if n < 0 || n >= int64(tx.Databases()) {
@@ -259,8 +260,11 @@ func cmdCopy(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdMove(c *Client, tx *storage.Tx, args [][]byte) {
-	n, ok := parseInt(args[2])
-	if !ok || n < 0 || n >= int64(tx.Databases()) {
+	n, ok := c.intArg(args[2])
+	if !ok {
+		return
+	}
+	if n < 0 || n >= int64(tx.Databases()) {
 		c.writeError(errDBIndex)
 		return
 	}
@@ -293,26 +297,38 @@ func cmdKeys(c *Client, tx *storage.Tx, args [][]byte) {
 
 // scanArgs are the options shared by SCAN, HSCAN and SSCAN.
 type scanArgs struct {
-	cursor  uint64
-	match   string
-	count   int
-	typ     string
-	novalue bool
+	match string
+	count int
+	typ   string
 }
 
-func parseScanArgs(c *Client, args [][]byte, withType bool) (scanArgs, bool) {
-	a := scanArgs{count: 10}
-	cur, err := strconv.ParseUint(string(args[0]), 10, 64)
+// parseCursor parses a SCAN cursor as Redis does, with strtoul: an empty
+// string is 0, a sign is allowed and "-1" wraps to the largest cursor.
+func parseCursor(c *Client, arg []byte) (uint64, bool) {
+	if len(arg) == 0 {
+		return 0, true
+	}
+	s, neg := arg, false
+	if s[0] == '+' || s[0] == '-' {
+		s, neg = s[1:], s[0] == '-'
+	}
+	n, err := strconv.ParseUint(string(s), 10, 64)
 	if err != nil {
 		c.writeError(errInvalidCursor)
-		return a, false
+		return 0, false
 	}
-	a.cursor = cur
-	for i := 1; i < len(args); i++ {
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// parseScanArgs parses the options after the cursor. HSCAN and SSCAN call
+// it only once the key is found, as Redis does.
+func parseScanArgs(c *Client, args [][]byte, withType bool) (scanArgs, bool) {
+	a := scanArgs{count: 10}
+	for i := 0; i < len(args); i++ {
 		switch {
-		case equalFold(args[i], "match") && i+1 < len(args):
-			a.match = string(args[i+1])
-			i++
 		case equalFold(args[i], "count") && i+1 < len(args):
 			n, ok := parseInt(args[i+1])
 			if !ok {
@@ -325,11 +341,12 @@ func parseScanArgs(c *Client, args [][]byte, withType bool) (scanArgs, bool) {
 			}
 			a.count = int(n)
 			i++
+		case equalFold(args[i], "match") && i+1 < len(args):
+			a.match = string(args[i+1])
+			i++
 		case withType && equalFold(args[i], "type") && i+1 < len(args):
 			a.typ = strings.ToLower(string(args[i+1]))
 			i++
-		case !withType && equalFold(args[i], "novalues"):
-			a.novalue = true
 		default:
 			c.writeError(errSyntax)
 			return a, false
@@ -338,13 +355,24 @@ func parseScanArgs(c *Client, args [][]byte, withType bool) (scanArgs, bool) {
 	return a, true
 }
 
+// writeScan writes a SCAN-family reply: the next cursor, then the elements.
+func (c *Client) writeScan(next uint64, elems []string) {
+	c.writeArray(2)
+	c.writeBulkString(strconv.FormatUint(next, 10))
+	c.writeStrings(elems)
+}
+
 func cmdScan(c *Client, tx *storage.Tx, args [][]byte) {
-	a, ok := parseScanArgs(c, args[1:], true)
+	cursor, ok := parseCursor(c, args[1])
+	if !ok {
+		return
+	}
+	a, ok := parseScanArgs(c, args[2:], true)
 	if !ok {
 		return
 	}
 	var out []string
-	next := tx.Scan(c.db, a.cursor, a.count, func(k string, v *storage.Value) {
+	next := tx.Scan(c.db, cursor, a.count, func(k string, v *storage.Value) {
 		if a.match != "" && !globMatch(a.match, k, false) {
 			return
 		}
@@ -353,9 +381,7 @@ func cmdScan(c *Client, tx *storage.Tx, args [][]byte) {
 		}
 		out = append(out, k)
 	})
-	c.writeArray(2)
-	c.writeBulkString(strconv.FormatUint(next, 10))
-	c.writeStrings(out)
+	c.writeScan(next, out)
 }
 
 func cmdRandomkey(c *Client, tx *storage.Tx, _ [][]byte) {
@@ -377,13 +403,27 @@ func cmdObject(c *Client, tx *storage.Tx, args [][]byte) {
 		c.writeBulkString(encodingOf(v))
 	case "freq":
 		c.writeError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-	case "idletime", "refcount":
-		if strings.EqualFold(string(args[1]), "refcount") {
-			c.writeInt(1)
-		} else {
-			c.writeInt(0)
-		}
+	case "idletime":
+		c.writeInt(0)
+	case "refcount":
+		c.writeInt(c.refcountOf(v))
 	}
+}
+
+// refcountOf is what Redis's OBJECT REFCOUNT reports: INT_MAX for the
+// shared integers 0..9999 (unless an LRU or LFU policy with maxmemory
+// forbids sharing), 1 for every other value.
+func (c *Client) refcountOf(v *storage.Value) int64 {
+	if v.Kind() != storage.KindString || encodingOf(v) != "int" {
+		return 1
+	}
+	n, _ := parseInt(v.Bytes())
+	policy := c.srv.cfg.MaxMemoryPolicy()
+	shared := c.srv.cfg.MaxMemory() == 0 || !(strings.HasSuffix(policy, "-lru") || strings.HasSuffix(policy, "-lfu"))
+	if n >= 0 && n < 10000 && shared {
+		return math.MaxInt32
+	}
+	return 1
 }
 
 // encodingOf gives the encoding Redis would report for a value of this shape.
@@ -432,12 +472,12 @@ func encodingOf(v *storage.Value) string {
 }
 
 func cmdObjectHelp(c *Client, _ *storage.Tx, _ [][]byte) {
-	c.writeStrings([]string{
+	c.writeHelp([]string{
 		"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"ENCODING <key>", "    Return the kind of internal representation used in order to store the value", "    associated with a <key>.",
 		"FREQ <key>", "    Return the access frequency index of the <key>. The returned integer is", "    proportional to the logarithm of the recent access frequency of the key.",
 		"IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated number of", "    seconds elapsed since the last access to the key.",
 		"REFCOUNT <key>", "    Return the number of references of the value associated with the specified", "    <key>.",
-		"HELP", "    Print this help.",
+		"HELP", "    Prints this help.",
 	})
 }

@@ -59,10 +59,14 @@ func cmdFlush(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdSwapdb(c *Client, tx *storage.Tx, args [][]byte) {
-	a, ok1 := parseInt(args[1])
-	b, ok2 := parseInt(args[2])
-	if !ok1 || !ok2 {
-		c.writeError(errInvalidDBIndex)
+	a, ok := parseInt(args[1])
+	if !ok || a != int64(int32(a)) {
+		c.writeError(errFirstDBIndex)
+		return
+	}
+	b, ok := parseInt(args[2])
+	if !ok || b != int64(int32(b)) {
+		c.writeError(errSecondDBIndex)
 		return
 	}
 	n := int64(tx.Databases())
@@ -98,7 +102,7 @@ func cmdConfigGet(c *Client, _ *storage.Tx, args [][]byte) {
 
 func cmdConfigSet(c *Client, _ *storage.Tx, args [][]byte) {
 	if (len(args)-2)%2 != 0 {
-		c.writeError(fmt.Sprintf(errWrongArgs, "config|set"))
+		c.writeError(errSyntax)
 		return
 	}
 	var pairs [][2]string
@@ -129,21 +133,28 @@ func cmdConfigRewrite(c *Client, _ *storage.Tx, _ [][]byte) {
 }
 
 func cmdConfigHelp(c *Client, _ *storage.Tx, _ [][]byte) {
-	c.writeStrings([]string{
+	c.writeHelp([]string{
 		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
 		"RESETSTAT", "    Reset statistics reported by the INFO command.",
 		"REWRITE", "    Rewrite the configuration file.",
-		"HELP", "    Print this help.",
+		"HELP", "    Prints this help.",
 	})
 }
 
 func cmdFunctionList(c *Client, _ *storage.Tx, args [][]byte) {
+	withCode, libName := false, false
 	for i := 2; i < len(args); i++ {
 		switch {
-		case equalFold(args[i], "withcode"):
-		case equalFold(args[i], "libraryname") && i+1 < len(args):
+		case !withCode && equalFold(args[i], "withcode"):
+			withCode = true
+		case !libName && equalFold(args[i], "libraryname"):
+			if i+1 >= len(args) {
+				c.writeError("ERR library name argument was not given")
+				return
+			}
+			libName = true
 			i++
 		default:
 			c.writeError("ERR Unknown argument " + string(args[i]))

@@ -2,7 +2,6 @@ package server
 
 import (
 	"sort"
-	"strconv"
 
 	"github.com/sessdb/sessdb/storage"
 )
@@ -182,6 +181,10 @@ func cmdSpop(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdSrandmember(c *Client, tx *storage.Tx, args [][]byte) {
+	if len(args) > 3 {
+		c.writeError(errSyntax)
+		return
+	}
 	count, has, _, ok := parseRandCount(c, args[2:], "")
 	if !ok {
 		return
@@ -206,20 +209,22 @@ func cmdSrandmember(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeStrings(pickRandom(ms, count))
 }
 
+// cmdSmove follows Redis: a missing source answers 0 before any type check,
+// and a move within one set only reports membership.
 func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
-	src, ok := c.lookupSet(tx, args[1])
-	if !ok {
-		return
-	}
-	if _, ok := c.lookupSet(tx, args[2]); !ok {
-		return
-	}
-	m := string(args[3])
+	src := tx.Lookup(c.db, string(args[1]))
 	if src == nil {
 		c.writeInt(0)
 		return
 	}
-	if _, in := src.Members()[m]; !in {
+	dst := tx.Lookup(c.db, string(args[2]))
+	if src.Kind() != storage.KindSet || (dst != nil && dst.Kind() != storage.KindSet) {
+		c.writeError(errWrongType)
+		return
+	}
+	m := string(args[3])
+	_, in := src.Members()[m]
+	if !in {
 		c.writeInt(0)
 		return
 	}
@@ -230,22 +235,30 @@ func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeInt(1)
 }
 
+// cmdSscan checks the cursor, then the key, then the options, as Redis does.
 func cmdSscan(c *Client, tx *storage.Tx, args [][]byte) {
-	a, ok := parseScanArgs(c, args[2:], false)
-	if !ok || a.novalue {
-		if ok {
-			c.writeError(errSyntax)
-		}
+	cursor, ok := parseCursor(c, args[2])
+	if !ok {
 		return
 	}
 	v, ok := c.lookupSet(tx, args[1])
 	if !ok {
 		return
 	}
+	if v == nil {
+		c.writeScan(0, nil)
+		return
+	}
+	a, ok := parseScanArgs(c, args[3:], false)
+	if !ok {
+		return
+	}
 	var ms []string
 	var next uint64
-	if v != nil {
-		ms, next = storage.ScanFields(v.Members(), a.cursor, a.count)
+	if encodingOf(v) != "hashtable" {
+		ms = members(v) // a compact encoding is returned whole, whatever the cursor
+	} else {
+		ms, next = storage.ScanFields(v.Members(), cursor, a.count)
 	}
 	out := ms[:0]
 	for _, m := range ms {
@@ -253,9 +266,7 @@ func cmdSscan(c *Client, tx *storage.Tx, args [][]byte) {
 			out = append(out, m)
 		}
 	}
-	c.writeArray(2)
-	c.writeBulkString(strconv.FormatUint(next, 10))
-	c.writeStrings(out)
+	c.writeScan(next, out)
 }
 
 // setOperation computes SINTER/SUNION/SDIFF over keys; ok is false after an error reply.
@@ -362,9 +373,8 @@ func cmdSintercard(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	keys := args[2 : 2+n]
 	var limit int64
-	rest := args[2+n:]
-	if len(rest) > 0 {
-		if len(rest) != 2 || !equalFold(rest[0], "limit") {
+	for rest := args[2+n:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 || !equalFold(rest[0], "limit") {
 			c.writeError(errSyntax)
 			return
 		}

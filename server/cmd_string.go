@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -58,81 +59,73 @@ func cmdGet(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 }
 
-// expireArg converts a relative or absolute EX/PX/EXAT/PXAT argument to an
-// absolute deadline in unix ms, refusing what Redis refuses.
-func expireArg(c *Client, tx *storage.Tx, unit string, arg []byte, cmdName string) (int64, bool) {
-	n, ok := parseInt(arg)
-	if !ok {
-		c.writeError(errNotInteger)
-		return 0, false
-	}
-	bad := func() (int64, bool) {
-		c.writeError(fmt.Sprintf(errExpireTime, cmdName))
-		return 0, false
-	}
-	if n <= 0 {
-		return bad()
-	}
-	switch unit {
-	case "ex", "exat":
-		if n > math.MaxInt64/1000 {
-			return bad()
-		}
-		n *= 1000
-	}
-	switch unit {
-	case "ex", "px":
-		if n > math.MaxInt64-tx.Now() {
-			return bad()
-		}
-		n += tx.Now()
-	}
-	return n, true
+// The options of SET and GETEX, as Redis's parseExtendedStringArgumentsOrReply
+// knows them.
+type strFlags uint16
+
+const (
+	strNX strFlags = 1 << iota
+	strXX
+	strGet
+	strKeepTTL
+	strPersist
+	strEX
+	strPX
+	strEXAT
+	strPXAT
+)
+
+// strArgs are the parsed options of SET or GETEX. The expiry argument is kept
+// unparsed: Redis validates it only after every option parsed, and GETEX only
+// after the key was found.
+type strArgs struct {
+	flags  strFlags
+	expire []byte
 }
 
-type setArgs struct {
-	nx, xx, get, keepTTL bool
-	deadline             int64
-	hasExpire            bool
-}
-
-func parseSetArgs(c *Client, tx *storage.Tx, args [][]byte) (setArgs, bool) {
-	var a setArgs
-	for i := 3; i < len(args); i++ {
-		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "nx":
-			if a.xx {
-				c.writeError(errSyntax)
-				return a, false
+// parseStrArgs parses SET's (forSet) or GETEX's options. As in Redis, an
+// option may repeat (the last expiry wins) but may not meet a conflicting one.
+func parseStrArgs(c *Client, opts [][]byte, forSet bool) (strArgs, bool) {
+	var a strArgs
+	for j := 0; j < len(opts); j++ {
+		opt, f := opts[j], a.flags
+		hasNext := j+1 < len(opts)
+		expiry := func(flag, conflicts strFlags) bool {
+			if !hasNext || f&conflicts != 0 {
+				return false
 			}
-			a.nx = true
-		case "xx":
-			if a.nx {
-				c.writeError(errSyntax)
-				return a, false
-			}
-			a.xx = true
-		case "get":
-			a.get = true
-		case "keepttl":
-			if a.hasExpire {
-				c.writeError(errSyntax)
-				return a, false
-			}
-			a.keepTTL = true
-		case "ex", "px", "exat", "pxat":
-			if a.hasExpire || a.keepTTL || i+1 >= len(args) {
-				c.writeError(errSyntax)
-				return a, false
-			}
-			d, ok := expireArg(c, tx, opt, args[i+1], "set")
-			if !ok {
-				return a, false
-			}
-			a.deadline, a.hasExpire = d, true
-			i++
-		default:
+			a.flags |= flag
+			a.expire = opts[j+1]
+			j++
+			return true
+		}
+		var ok bool
+		switch {
+		case equalFold(opt, "nx"):
+			ok = forSet && f&strXX == 0
+			a.flags |= strNX
+		case equalFold(opt, "xx"):
+			ok = forSet && f&strNX == 0
+			a.flags |= strXX
+		case equalFold(opt, "get"):
+			ok = forSet
+			a.flags |= strGet
+		case equalFold(opt, "keepttl"):
+			ok = forSet && f&(strPersist|strEX|strPX|strEXAT|strPXAT) == 0
+			a.flags |= strKeepTTL
+		case equalFold(opt, "persist"):
+			ok = !forSet && f&(strKeepTTL|strEX|strPX|strEXAT|strPXAT) == 0
+			a.flags |= strPersist
+		case equalFold(opt, "ex"):
+			ok = expiry(strEX, strKeepTTL|strPersist|strPX|strEXAT|strPXAT)
+		case equalFold(opt, "px"):
+			ok = expiry(strPX, strKeepTTL|strPersist|strEX|strEXAT|strPXAT)
+		case equalFold(opt, "exat"):
+			ok = expiry(strEXAT, strKeepTTL|strPersist|strEX|strPX|strPXAT)
+		case equalFold(opt, "pxat"):
+			ok = expiry(strPXAT, strKeepTTL|strPersist|strEX|strPX|strEXAT)
+		}
+		if !ok {
 			c.writeError(errSyntax)
 			return a, false
 		}
@@ -140,59 +133,86 @@ func parseSetArgs(c *Client, tx *storage.Tx, args [][]byte) (setArgs, bool) {
 	return a, true
 }
 
+// expireMillis converts an EX/PX/EXAT/PXAT argument to an absolute deadline
+// in unix ms, refusing what Redis's getExpireMillisecondsOrReply refuses.
+func expireMillis(c *Client, tx *storage.Tx, flags strFlags, arg []byte, cmdName string) (int64, bool) {
+	n, ok := parseInt(arg)
+	if !ok {
+		c.writeError(errNotInteger)
+		return 0, false
+	}
+	seconds := flags&(strEX|strEXAT) != 0
+	if n <= 0 || (seconds && n > math.MaxInt64/1000) {
+		c.writeError(fmt.Sprintf(errExpireTime, cmdName))
+		return 0, false
+	}
+	if seconds {
+		n *= 1000
+	}
+	if flags&(strEX|strPX) != 0 {
+		if n > math.MaxInt64-tx.Now() {
+			c.writeError(fmt.Sprintf(errExpireTime, cmdName))
+			return 0, false
+		}
+		n += tx.Now()
+	}
+	return n, true
+}
+
 func cmdSet(c *Client, tx *storage.Tx, args [][]byte) {
-	a, ok := parseSetArgs(c, tx, args)
+	a, ok := parseStrArgs(c, args[3:], true)
 	if !ok {
 		return
 	}
-	key := string(args[1])
-	cur := tx.Lookup(c.db, key)
-	if a.get && cur != nil && cur.Kind() != storage.KindString {
-		c.writeError(errWrongType)
-		return
+	setString(c, tx, args[1], args[2], a, "set")
+}
+
+// setString is Redis's setGenericCommand: validate the expiry, answer GET,
+// honour NX/XX, then store.
+func setString(c *Client, tx *storage.Tx, keyArg, val []byte, a strArgs, cmdName string) {
+	var deadline int64
+	if a.expire != nil {
+		d, ok := expireMillis(c, tx, a.flags, a.expire, cmdName)
+		if !ok {
+			return
+		}
+		deadline = d
 	}
-	if (a.nx && cur != nil) || (a.xx && cur == nil) {
-		if a.get {
-			if cur != nil {
-				c.writeBulk(cur.Bytes())
-			} else {
-				c.writeNull()
-			}
-		} else {
+	key := string(keyArg)
+	cur := tx.Lookup(c.db, key)
+	if a.flags&strGet != 0 {
+		switch {
+		case cur == nil:
+			c.writeNull()
+		case cur.Kind() != storage.KindString:
+			c.writeError(errWrongType)
+			return
+		default:
+			c.writeBulk(cur.Bytes())
+		}
+	}
+	if (a.flags&strNX != 0 && cur != nil) || (a.flags&strXX != 0 && cur == nil) {
+		if a.flags&strGet == 0 {
 			c.writeNull()
 		}
 		return
 	}
-	var old []byte
-	if cur != nil && cur.Kind() == storage.KindString {
-		old = cur.Bytes()
-	}
-	deadline := a.deadline
-	if a.keepTTL && cur != nil {
+	if a.flags&strKeepTTL != 0 && cur != nil {
 		deadline = cur.Deadline()
 	}
-	tx.SetString(c.db, key, clone(args[2]), deadline)
-	switch {
-	case !a.get:
+	tx.SetString(c.db, key, clone(val), deadline)
+	if a.flags&strGet == 0 {
 		c.writeOK()
-	case cur == nil:
-		c.writeNull()
-	default:
-		c.writeBulk(old)
 	}
 }
 
 func cmdSetex(c *Client, tx *storage.Tx, args [][]byte) {
-	unit := "ex"
+	a := strArgs{flags: strEX, expire: args[2]}
+	name := "setex"
 	if equalFold(args[0], "psetex") {
-		unit = "px"
+		a.flags, name = strPX, "psetex"
 	}
-	d, ok := expireArg(c, tx, unit, args[2], strings.ToLower(string(args[0])))
-	if !ok {
-		return
-	}
-	tx.SetString(c.db, string(args[1]), clone(args[3]), d)
-	c.writeOK()
+	setString(c, tx, args[1], args[3], a, name)
 }
 
 func cmdSetnx(c *Client, tx *storage.Tx, args [][]byte) {
@@ -236,34 +256,11 @@ func cmdGetdel(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdGetex(c *Client, tx *storage.Tx, args [][]byte) {
-	key := string(args[1])
-	var deadline int64
-	persist, set := false, false
-	for i := 2; i < len(args); i++ {
-		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "persist":
-			if set || persist {
-				c.writeError(errSyntax)
-				return
-			}
-			persist = true
-		case "ex", "px", "exat", "pxat":
-			if set || persist || i+1 >= len(args) {
-				c.writeError(errSyntax)
-				return
-			}
-			d, ok := expireArg(c, tx, opt, args[i+1], "getex")
-			if !ok {
-				return
-			}
-			deadline, set = d, true
-			i++
-		default:
-			c.writeError(errSyntax)
-			return
-		}
+	a, ok := parseStrArgs(c, args[2:], false)
+	if !ok {
+		return
 	}
+	key := string(args[1])
 	v, ok, err := tx.LookupString(c.db, key)
 	if err != nil {
 		c.writeError(storageError(err))
@@ -273,15 +270,21 @@ func cmdGetex(c *Client, tx *storage.Tx, args [][]byte) {
 		c.writeNull()
 		return
 	}
+	var deadline int64
+	if a.expire != nil {
+		if deadline, ok = expireMillis(c, tx, a.flags, a.expire, "getex"); !ok {
+			return
+		}
+	}
+	c.writeBulk(v)
 	switch {
-	case set:
-		tx.SetDeadline(c.db, key, deadline)
-	case persist:
+	case a.expire != nil:
+		tx.SetDeadline(c.db, key, deadline) // a past EXAT/PXAT deletes the key
+	case a.flags&strPersist != 0:
 		if val := tx.Lookup(c.db, key); val != nil && val.Deadline() != 0 {
 			tx.SetDeadline(c.db, key, 0)
 		}
 	}
-	c.writeBulk(v)
 }
 
 func cmdMget(c *Client, tx *storage.Tx, args [][]byte) {
@@ -366,29 +369,31 @@ func cmdIncr(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeInt(cur)
 }
 
+// cmdIncrbyfloat follows Redis's order: the key's type, then its value, then
+// the increment, all in long double arithmetic (see longdouble.go).
 func cmdIncrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
-	by, ok := parseFloat(args[2])
-	if !ok {
-		c.writeError(errNotFloat)
-		return
-	}
 	key := string(args[1])
 	v, exists, err := tx.LookupString(c.db, key)
 	if err != nil {
 		c.writeError(storageError(err))
 		return
 	}
-	var cur float64
+	cur := new(big.Float)
 	if exists {
-		f, good := parseFloat(v)
-		if !good {
+		f, ok := parseLongDouble(v)
+		if !ok {
 			c.writeError(errNotFloat)
 			return
 		}
 		cur = f
 	}
-	cur += by
-	if math.IsInf(cur, 0) || math.IsNaN(cur) {
+	by, ok := parseLongDouble(args[2])
+	if !ok {
+		c.writeError(errNotFloat)
+		return
+	}
+	sum, ok := addLongDouble(cur, by)
+	if !ok {
 		c.writeError(errIncrNaN)
 		return
 	}
@@ -396,7 +401,7 @@ func cmdIncrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
 	if val := tx.Lookup(c.db, key); val != nil {
 		deadline = val.Deadline()
 	}
-	s := formatFloat(cur)
+	s := formatLongDouble(sum)
 	tx.SetString(c.db, key, []byte(s), deadline)
 	c.writeBulkString(s)
 }

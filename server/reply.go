@@ -11,6 +11,21 @@ import (
 
 func (c *Client) writeOK() { c.conn.WriteString(msgOK) }
 
+// intArg parses a C int argument as Redis's getIntFromObjectOrReply does,
+// answering its errors itself.
+func (c *Client) intArg(b []byte) (int64, bool) {
+	n, ok := parseInt(b)
+	if !ok {
+		c.writeError(errNotInteger)
+		return 0, false
+	}
+	if n != int64(int32(n)) {
+		c.writeError(errIntRange)
+		return 0, false
+	}
+	return n, true
+}
+
 func (c *Client) writeSimple(s string) { c.conn.WriteString(s) }
 
 // writeError writes an error reply; msg carries its own prefix (ERR, WRONGTYPE, …).
@@ -95,7 +110,15 @@ func (c *Client) writeVerbatim(s string) {
 	}
 }
 
-// writeBulks writes an array of bulk strings.
+// writeHelp writes a HELP reply: an array of status lines, as Redis's addReplyHelp.
+func (c *Client) writeHelp(lines []string) {
+	c.conn.WriteArray(len(lines))
+	for _, l := range lines {
+		c.conn.WriteString(l)
+	}
+}
+
+// writeStrings writes an array of bulk strings.
 func (c *Client) writeStrings(ss []string) {
 	c.conn.WriteArray(len(ss))
 	for _, s := range ss {
