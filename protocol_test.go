@@ -1722,7 +1722,7 @@ var protocolCases = concatCases(
 			do("DISCARD x", "-ERR wrong number of arguments for 'discard' command\r\n"),
 			do("EXEC", "-EXECABORT Transaction discarded because of previous errors.\r\n"),
 		}},
-		{name: "tx/multi/exec-with-arguments", known: "needs the dispatcher (see report): EXEC's arity error must abort the transaction", steps: []step{
+		{name: "tx/multi/exec-with-arguments", steps: []step{
 			// Redis answers a rejected EXEC with EXECABORT and discards the transaction.
 			do("EXEC x", "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n"),
 			do("MULTI", "+OK\r\n"),

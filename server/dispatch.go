@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/sessdb/sessdb/storage"
 )
@@ -12,8 +13,7 @@ import (
 func (c *Client) dispatch(args [][]byte) {
 	cmd, msg := c.srv.table.resolve(args)
 	if cmd == nil {
-		c.rejectInMulti()
-		c.writeError(msg)
+		c.reject(args, msg)
 		return
 	}
 	top := cmd
@@ -21,8 +21,7 @@ func (c *Client) dispatch(args [][]byte) {
 		top = cmd.parent
 	}
 	if !c.authed && c.srv.cfg.RequirePass() != "" && !top.noAuth {
-		c.rejectInMulti()
-		c.writeError(errNoAuth)
+		c.reject(args, errNoAuth)
 		return
 	}
 	c.cmdName.Store(&cmd.name)
@@ -33,10 +32,20 @@ func (c *Client) dispatch(args [][]byte) {
 	c.execute(cmd, args)
 }
 
-func (c *Client) rejectInMulti() {
+// reject answers a command refused before it ran. As in Redis, a refused
+// EXEC discards the transaction; anything else refused inside MULTI makes
+// EXEC abort.
+func (c *Client) reject(args [][]byte, msg string) {
+	if equalFold(args[0], "exec") {
+		c.discardMulti()
+		c.srv.unwatchAll(c)
+		c.writeError(errExecAbortBecause + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	if c.multi {
 		c.multiDirty = true
 	}
+	c.writeError(msg)
 }
 
 // execute runs cmd under the lock its access needs. A write's commit is kept
