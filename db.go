@@ -48,6 +48,8 @@ type Options struct {
 	ReapBatch int
 	// Storage passes tuning options through to the storage layer.
 	Storage storage.Options
+	// Sessions are the session defaults (see Sessions).
+	Sessions SessionOptions
 }
 
 // DB is an open sessdb database.
@@ -58,6 +60,9 @@ type DB struct {
 	fsync Fsync
 	stop  chan struct{}
 	wg    sync.WaitGroup
+
+	// sessions live in storage.InternalDB(0).
+	sessions *Sessions
 }
 
 // Open opens the database file at path, creating it if needed, and loads it.
@@ -79,11 +84,21 @@ func Open(path string, o *Options) (*DB, error) {
 	if opts.Now != nil {
 		so.Now = opts.Now
 	}
+	if so.Internal < 1 {
+		so.Internal = 1
+	}
 	st, err := storage.Open(path, &so)
 	if err != nil {
 		return nil, err
 	}
 	db := &DB{store: st, opts: opts, fsync: opts.Fsync, stop: make(chan struct{})}
+	db.sessions = newSessions(db, opts.Sessions)
+	db.SetHooks(storage.Hooks{})
+	if err := db.sessions.repair(); err != nil {
+		_ = db.sessions.close()
+		st.Close()
+		return nil, err
+	}
 	if opts.ReapInterval > 0 {
 		db.wg.Add(1)
 		go db.reaper()
@@ -118,8 +133,33 @@ func (db *DB) Reap(max int) int {
 	return n
 }
 
-// Store returns the storage layer (for the server's hooks and statistics).
+// Store returns the storage layer (for the server's statistics).
 func (db *DB) Store() *storage.Store { return db.store }
+
+// SetHooks installs a client's change hooks (the server's WATCH and
+// statistics) on top of the DB's own: when a key of an internal database
+// expires, the DB first keeps the session index in step, inside the deleting
+// transaction. h sees only the visible databases.
+func (db *DB) SetHooks(h storage.Hooks) {
+	own := h
+	own.Expired = func(tx *storage.Tx, d int, key string, v *storage.Value) {
+		if d >= storage.InternalBase {
+			db.sessions.expiredHook(tx, d, key, v)
+			return
+		}
+		if h.Expired != nil {
+			h.Expired(tx, d, key, v)
+		}
+	}
+	if h.Touched != nil {
+		own.Touched = func(d int, key string) {
+			if d < storage.InternalBase {
+				h.Touched(d, key)
+			}
+		}
+	}
+	db.store.SetHooks(own)
+}
 
 // SetFsync changes the durability policy at run time (CONFIG SET appendfsync).
 func (db *DB) SetFsync(f Fsync) {
@@ -175,5 +215,9 @@ func (db *DB) Close() error {
 	}
 	close(db.stop)
 	db.wg.Wait()
-	return db.store.Close()
+	serr := db.sessions.close()
+	if err := db.store.Close(); err != nil {
+		return err
+	}
+	return serr
 }

@@ -251,6 +251,15 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		b.WriteString("# CPU\r\n")
 		line("used_cpu_sys", "0.000000")
 		line("used_cpu_user", "0.000000")
+	case "sessions":
+		st := s.db.Sessions().Stats()
+		b.WriteString("# Sessions\r\n")
+		line("sessions_live", st.Live)
+		line("sessions_users", st.Users)
+		line("sessions_created", st.Created)
+		line("sessions_revoked", st.Revoked)
+		line("sessions_expired", st.Expired)
+		line("sessions_invalid_lookups", st.InvalidLookups)
 	case "keyspace":
 		b.WriteString("# Keyspace\r\n")
 		if tx != nil {
@@ -264,7 +273,7 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 	return b.String()
 }
 
-var infoDefault = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"}
+var infoDefault = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "sessions", "keyspace"}
 
 func cmdInfo(c *Client, tx *storage.Tx, args [][]byte) {
 	sections := infoDefault

@@ -170,7 +170,7 @@ func (s *Server) installHooks() {
 		}
 		s.watchMu.Unlock()
 	}
-	s.db.Store().SetHooks(storage.Hooks{
+	s.db.SetHooks(storage.Hooks{
 		Touched: touch,
 		Expired: func(_ *storage.Tx, db int, key string, _ *storage.Value) { s.stats.expiredKeys.Add(1) },
 		Flushed: touchDB,
