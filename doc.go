@@ -4,7 +4,9 @@
 // this API.
 //
 // Types: DB (an open database), Options, Tx (an alias of storage.Tx, the
-// typed operations inside Update and View) and Fsync (the durability policy).
+// typed operations inside Update and View), Fsync (the durability policy),
+// and Sessions (db.Sessions(): revocable server-side sessions with a per-user
+// index, kept in an internal database that SELECT and FLUSHALL never reach).
 //
 // Durability: with FsyncAlways (the default) Update returns only after its
 // changes are fsynced; with FsyncEverySec it returns at once and the change
