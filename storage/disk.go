@@ -14,7 +14,8 @@ import (
 //	meta      "format" -> formatTag; "dbmap" -> uvarint physical id per logical db
 //	log       8-byte big-endian sequence -> the encoded records of one commit
 //	k<id>     key -> header: kind byte, varint deadline, then a string's bytes
-//	f<id>     uvarint(len key) key field -> hash field value, or "" for a set member
+//	f<id>     uvarint(len key) key field -> hash field value, "" for a set member,
+//	          or a sorted-set member's score (8-byte big-endian float64 bits)
 //
 // SWAPDB swaps two entries of dbmap, so it costs O(1) on disk as in memory.
 var (
@@ -49,7 +50,7 @@ func decodeHeader(b []byte) (Kind, int64, []byte, error) {
 		return 0, 0, nil, ErrCorrupt
 	}
 	kind := Kind(b[0])
-	if kind < KindString || kind > KindSet {
+	if kind < KindString || kind > KindZSet {
 		return 0, 0, nil, ErrCorrupt
 	}
 	d, n := binary.Varint(b[1:])
@@ -210,10 +211,12 @@ func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 			return err
 		}
 		return kb.Put(key, encodeHeader(kind, r.Deadline, str))
-	case OpHSet, OpSAdd:
+	case OpHSet, OpSAdd, OpZAdd:
 		kind := KindHash
 		if r.Op == OpSAdd {
 			kind = KindSet
+		} else if r.Op == OpZAdd {
+			kind = KindZSet
 		}
 		if old := kb.Get(key); old == nil {
 			if err := kb.Put(key, encodeHeader(kind, 0, nil)); err != nil {
@@ -225,7 +228,7 @@ func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 			v = []byte{}
 		}
 		return fb.Put(fieldKey(r.Key, r.Field), v)
-	case OpHDel, OpSRem:
+	case OpHDel, OpSRem, OpZRem:
 		return fb.Delete(fieldKey(r.Key, r.Field))
 	}
 	return fmt.Errorf("%w: unknown record op %d", ErrCorrupt, r.Op)

@@ -22,6 +22,8 @@ const (
 	OpFlushDB                // empty DB
 	OpFlushAll               // empty every database
 	OpSwapDB                 // swap DB and DB2
+	OpZAdd                   // sorted set Key: member Field gets score Value (8-byte float64 bits; creates the set)
+	OpZRem                   // sorted set Key: remove member Field
 )
 
 // Record is one serialisable change to the keyspace. The same record type
@@ -56,12 +58,12 @@ func AppendRecord(b []byte, r *Record) []byte {
 	case OpExpire:
 		b = appendString(b, r.Key)
 		b = binary.AppendVarint(b, r.Deadline)
-	case OpHSet:
+	case OpHSet, OpZAdd:
 		b = appendString(b, r.Key)
 		b = appendString(b, r.Field)
 		b = binary.AppendUvarint(b, uint64(len(r.Value)))
 		b = append(b, r.Value...)
-	case OpHDel, OpSAdd, OpSRem:
+	case OpHDel, OpSAdd, OpSRem, OpZRem:
 		b = appendString(b, r.Key)
 		b = appendString(b, r.Field)
 	case OpSwapDB:
@@ -137,11 +139,11 @@ func DecodeRecords(b []byte) ([]Record, error) {
 		case OpExpire:
 			r.Key = d.string()
 			r.Deadline = d.varint()
-		case OpHSet:
+		case OpHSet, OpZAdd:
 			r.Key = d.string()
 			r.Field = d.string()
 			r.Value = append([]byte{}, d.bytes()...)
-		case OpHDel, OpSAdd, OpSRem:
+		case OpHDel, OpSAdd, OpSRem, OpZRem:
 			r.Key = d.string()
 			r.Field = d.string()
 		case OpFlushDB, OpFlushAll:

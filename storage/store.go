@@ -172,6 +172,8 @@ func (s *Store) load() (uint64, int64, error) {
 					val.hash = make(map[string][]byte)
 				case KindSet:
 					val.set = make(map[string]struct{})
+				case KindZSet:
+					val.zset = newZSet()
 				}
 				ks.put(string(k), val)
 				return nil
@@ -194,6 +196,12 @@ func (s *Store) load() (uint64, int64, error) {
 					val.hash[field] = append([]byte(nil), v...)
 				case KindSet:
 					val.set[field] = struct{}{}
+				case KindZSet:
+					score, err := decodeScore(v)
+					if err != nil {
+						return fmt.Errorf("db %d: score of %q in %q: %w", db, field, key, err)
+					}
+					val.zset.set(field, score)
 				default:
 					return fmt.Errorf("db %d: field of string key %q: %w", db, key, ErrCorrupt)
 				}
@@ -300,6 +308,21 @@ func (s *Store) applyToMemory(r *Record) error {
 	case OpSRem:
 		if v := ks.get(r.Key); v != nil && v.kind == KindSet {
 			delete(v.set, r.Field)
+		}
+	case OpZAdd:
+		score, err := decodeScore(r.Value)
+		if err != nil {
+			return err
+		}
+		v := ks.get(r.Key)
+		if v == nil || v.kind != KindZSet {
+			v = &Value{kind: KindZSet, zset: newZSet()}
+			ks.put(r.Key, v)
+		}
+		v.zset.set(r.Field, score)
+	case OpZRem:
+		if v := ks.get(r.Key); v != nil && v.kind == KindZSet {
+			v.zset.remove(r.Field)
 		}
 	case OpFlushDB:
 		s.setKeyspace(r.DB, newKeyspace())

@@ -250,6 +250,10 @@ func (tx *Tx) Restore(db int, key string, v *Value) {
 		for m := range v.set {
 			_, _ = tx.SAdd(db, key, m)
 		}
+	case KindZSet:
+		for m, s := range v.zset.scores {
+			_, _ = tx.ZAdd(db, key, m, s)
+		}
 	}
 	if v.deadline != 0 {
 		tx.SetDeadline(db, key, v.deadline)

@@ -10,6 +10,7 @@ const (
 	KindString Kind = iota + 1
 	KindHash
 	KindSet
+	KindZSet
 )
 
 // String returns the name Redis's TYPE command gives the kind.
@@ -21,6 +22,8 @@ func (k Kind) String() string {
 		return "hash"
 	case KindSet:
 		return "set"
+	case KindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -38,6 +41,7 @@ type Value struct {
 	str      []byte
 	hash     map[string][]byte
 	set      map[string]struct{}
+	zset     *zset
 	deadline int64 // unix ms; 0 means no expiry
 	timer    *expiry.Timer[Key]
 }
@@ -64,6 +68,8 @@ func (v *Value) Len() int {
 		return len(v.hash)
 	case KindSet:
 		return len(v.set)
+	case KindZSet:
+		return len(v.zset.scores)
 	}
 	return len(v.str)
 }
