@@ -14,6 +14,9 @@ var (
 	ErrClosed = errors.New("storage: closed")
 	// ErrCorrupt is returned when the database file holds data sessdb cannot decode.
 	ErrCorrupt = errors.New("storage: corrupt data")
+	// ErrNotANumber is returned when a sorted-set score would be NaN. The
+	// server checks scores before it calls storage, so this only guards the ordering.
+	ErrNotANumber = errors.New("storage: score is not a number")
 	// ErrForeignFile is returned when the file is a bbolt database that sessdb did not write.
 	ErrForeignFile = errors.New("storage: not a sessdb database")
 )

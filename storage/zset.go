@@ -2,16 +2,11 @@ package storage
 
 import (
 	"encoding/binary"
-	"errors"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"strings"
 )
-
-// ErrNotANumber is returned when a sorted-set score would be NaN. The server
-// checks scores before it calls storage, so this only guards the ordering.
-var ErrNotANumber = errors.New("storage: score is not a number")
 
 // A sorted set keeps member → score in a map (ZSCORE, membership) and the
 // members ordered by (score, member) in a skiplist whose links carry spans,
