@@ -1,8 +1,10 @@
 // Package storage holds sessdb's keyspace and makes it durable.
 //
 // The keyspace lives in memory (the serving copy): a Store has one Keyspace
-// per logical database, each a set of hash-range shards of *Value. Reads never
-// touch the disk.
+// per logical database, each a set of hash-range shards of *Value (string,
+// hash, set or sorted set). Internal databases (InternalDB) hold sessdb's own
+// data, such as sessions, out of reach of SELECT, FLUSHALL and SWAPDB. Reads
+// never touch the disk.
 //
 // Every mutation made inside Store.Update changes memory at once and appends a
 // Record (a small, serialisable change such as "set key", "delete key", "set
@@ -18,6 +20,11 @@
 // every read checks it, so an expired key is never visible. A timer wheel
 // (package expiry) finds due keys and Reap turns them into deletions that go
 // through the same commit path.
+//
+// Volatile writes (volatile.go) change memory without recording anything:
+// sessions use them to slide an idle deadline cheaply, and record the new
+// last-seen time only every so often, so a crash can only make a session
+// expire early, never late.
 //
 // Caveats: Tx is not goroutine-safe and must not escape its Update or View
 // callback. Values returned by Lookup are read-only views. storage never sees
