@@ -16,9 +16,26 @@
 //   - Go-driven rows for what redis-benchmark cannot express, run by the
 //     small raw-RESP load generator in driver.go: a session-hash mix of
 //     HGETALL and HSET last_seen on 10-field hashes (durable).
+//   - SESS.* rows (sessions.go), durable on both sides, at 50 clients and
+//     1 client, pipeline 1: each session command against the Redis pattern
+//     an application builds by hand for the same job. A Redis operation is
+//     then several commands, and may take several round trips; it counts as
+//     one request, timed until its last reply:
+//     SESS.CREATE vs MULTI, HSET sess:<id> (user, created, last_seen,
+//     auth_time, ip, ua), EXPIRE 1800, SADD user:<u> <id>, EXEC;
+//     SESS.GET (sliding) vs HGETALL + PEXPIRE 1800000 pipelined;
+//     SESS.GET NOTOUCH vs HGETALL (both of 10,000 preloaded sessions);
+//     SESS.ROTATE vs HGETALL old, then MULTI, HSET new, EXPIRE new, SADD
+//     new, SREM old, DEL old, EXEC (each connection rotates a pool of live
+//     tokens, replacing each with the one it got back);
+//     SESS.REVOKEUSER vs SMEMBERS, then DEL of every session and of the
+//     index pipelined — each request ends a different user's 1,000
+//     sessions, so the preload is requests × 1,000 sessions per server and
+//     the row's default -n is small (300 at 50 clients, 100 at 1; a
+//     sessdb preload of 300,000 sessions takes ~25 s).
 //
 // Rows run at 50 clients with pipeline 1 and 16, plus 1 client without
-// pipelining for SET and GET. redis-benchmark (built-in tests or its custom
+// pipelining for SET, GET and the SESS.* rows. redis-benchmark (built-in tests or its custom
 // command mode with __rand_int__ keys) produces the numbers for all but the
 // Go-driven rows; its --csv output gives rps and p50/p99 latency.
 //
@@ -26,7 +43,8 @@
 // rounds — sessdb, redis, sessdb, redis, … (-rounds, default 3) — each
 // against a server started fresh on a free loopback port in its own
 // temporary data directory (SIGTERM after the run, SIGKILL if it does not
-// exit in 10 s). Readiness is a PING over TCP. Preloading is untimed. The
+// exit in 10 s). Readiness is a PING over TCP. Preloading is untimed (its
+// duration is shown in the progress lines). The
 // table shows per-server medians and the median of the per-round ratios
 // sessdb/redis (so each ratio compares two runs made back to back), with the
 // range of those ratios in brackets; > 1 means sessdb is faster.
@@ -47,6 +65,9 @@
 //	go run ./bench -sessdb ./sessdb       # use a prebuilt binary
 //	go run ./bench -sessdb-cmd redis-server -quick   # test the harness: ratios ≈ 1
 //	go run ./bench -list                  # scenario IDs, as -only matches them
+//	go run ./bench -only '^sess-' -quick  # the SESS.* rows
+//	go run ./bench -memory                # memory per session and restart time, 1M sessions
+//	go run ./bench -memory -sessions 100000
 //
 // -sessdb-cmd runs any binary that takes redis-server style arguments
 // (--port N --bind 127.0.0.1 --dir DIR --appendfsync always|everysec) in
@@ -58,11 +79,35 @@
 // non-zero if any scenario failed (its row says error, with the message
 // below the table).
 //
+// # Memory and restart (-memory)
+//
+// -memory replaces the table: it fills a fresh sessdb with -sessions
+// sessions (default 1,000,000; SESS.CREATE with ip/ua metadata, then
+// SESS.SET of a 200-byte data field, pipelined), then a fresh Redis with the
+// same data the hand-built way (HSET of the six fields plus the 200-byte
+// data field, EXPIRE, SADD to the user's set), 4 sessions per user, both
+// with AOF fsync everysec. It prints bytes per live session — VmRSS (from
+// /proc/<pid>/status) and INFO used_memory, after minus before the fill,
+// divided by the sessions — for sessdb and Redis and their ratio, after the
+// fill and after a restart. Then the restart time: SIGTERM, start again on
+// the same data, time from the process start to the first PONG (5 ms
+// polling); for Redis both from the AOF as written (a replay of the fill's
+// commands, automatic rewrites off) and after BGREWRITEAOF (RDB preamble).
+// Each server's count of live sessions (INFO sessions_live, DBSIZE) is
+// checked after the fill and after each restart.
+//
 // # Extending
 //
 // scenarios() in scenarios.go is the table: a Scenario names its workload,
-// clients, pipeline, the Redis side, sessdb's fsync policy, a preload
-// function and a Bench — RedisBenchmark (built-in test or custom command) or
-// GoDriver (a CommandGen that appends one RESP command per request), which
-// is where SESS.* commands and other rows redis-benchmark cannot drive go.
+// clients, pipeline, the Redis side, sessdb's fsync policy, a Preload and a
+// Bench — RedisBenchmark (built-in test or custom command) or GoDriver —
+// and optionally a different RedisPreload and RedisBench for the Redis side
+// (the hand-built pattern a SESS.* command is compared with). A Preload's
+// return value reaches the bench as RunContext.Loaded (sessdb's preloads
+// return the tokens the server issued). A GoDriver either has a Gen (a
+// CommandGen: one RESP command per request) or a Conn that builds each
+// connection's Workload: an OpGen (several commands per operation, sent
+// together), or a Phased workload whose operations read their replies and
+// may take further round trips (capture a token, rotate a pool of live
+// tokens, delete what SMEMBERS returned).
 package main

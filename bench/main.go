@@ -36,6 +36,8 @@ type options struct {
 	keep           bool
 	list           bool
 	timeout        time.Duration
+	memory         bool
+	sessions       int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -55,7 +57,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dir, "dir", "", "parent of the temporary data directories (default: the system temp dir); use a real disk, fsync on tmpfs is free")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directories and server logs")
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
-	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "limit for one measured run (preload + benchmark)")
+	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "limit for one measured run (preload + benchmark); with -memory, for each fill and each restart, at least 5m")
+	fs.BoolVar(&o.memory, "memory", false, "instead of the table: measure memory per live session and restart time (see -sessions)")
+	fs.IntVar(&o.sessions, "sessions", 1_000_000, "with -memory: sessions to fill each server with (200 bytes of data each)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nCompares sessdb with redis-server on this machine; see bench/doc.go.\n\n")
 		fs.PrintDefaults()
@@ -71,6 +75,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.n < 0 {
 		return o, errors.New("-n must not be negative")
+	}
+	if o.sessions < 1 {
+		return o, errors.New("-sessions must be at least 1")
 	}
 	if o.sessdbPath != "" && o.sessdbCmd != "" {
 		return o, errors.New("-sessdb and -sessdb-cmd are mutually exclusive")
@@ -130,8 +137,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	}
 	if o.list {
 		for _, s := range sel {
-			fmt.Fprintf(stdout, "%-22s  redis %-15s  sessdb fsync %-8s  -n %-8d -r %-8d %s\n",
-				s.ID(), s.Side, s.SessdbFsync, requestsFor(s, o), s.Keyspace, s.Bench.Describe())
+			fmt.Fprintf(stdout, "%-26s  redis %-15s  sessdb fsync %-8s  -n %-8d -r %-8d %s\n",
+				s.ID(), s.Side, s.SessdbFsync, requestsFor(s, o), s.Keyspace, s.Describe())
 		}
 		return 0
 	}
@@ -143,6 +150,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "bench: redis-server:", err)
 		return 1
+	}
+	if o.memory {
+		return runMemory(ctx, o, argv, redisServer, stdout, stderr)
 	}
 	redisBench, err := exec.LookPath(o.redisBenchmark)
 	if err != nil {
@@ -192,13 +202,17 @@ func run(argv []string, stdout, stderr io.Writer) int {
 			var res [2]Result
 			for k, spec := range []ServerSpec{sessSpec, redisSpec} {
 				dir := filepath.Join(work, fmt.Sprintf("%02d-%s-r%d-%s", i+1, sc.Key, r, spec.Name))
-				res[k], err = runOne(ctx, o, spec, sc, n, dir, redisBench)
+				res[k], err = runOne(ctx, o, spec, sc, k == 1, n, dir, redisBench)
 				if err != nil {
 					rowErr = fmt.Errorf("round %d %s: %w", r, spec.Name, err)
 					break
 				}
-				fmt.Fprintf(stderr, "[%d/%d] %-20s round %d/%d %-6s %9.0f rps  p50 %6.2f  p99 %6.2f ms  (%.1fs)\n",
-					i+1, len(sel), sc.ID(), r, o.rounds, spec.Name, res[k].RPS, res[k].P50Ms, res[k].P99Ms, res[k].Seconds)
+				pre := ""
+				if res[k].PreloadSeconds > 0 {
+					pre = fmt.Sprintf(", preload %.1fs", res[k].PreloadSeconds)
+				}
+				fmt.Fprintf(stderr, "[%d/%d] %-20s round %d/%d %-6s %9.0f rps  p50 %6.2f  p99 %6.2f ms  (%.1fs%s)\n",
+					i+1, len(sel), sc.ID(), r, o.rounds, spec.Name, res[k].RPS, res[k].P50Ms, res[k].P99Ms, res[k].Seconds, pre)
 			}
 			if rowErr == nil {
 				rounds = append(rounds, RoundResult{Round: r, Sessdb: res[0], Redis: res[1], Ratio: ratio(res[0].RPS, res[1].RPS)})
@@ -280,8 +294,9 @@ func moduleRoot(ctx context.Context) string {
 }
 
 // runOne starts a fresh server from spec in dir, preloads it, runs the
-// benchmark and stops the server.
-func runOne(ctx context.Context, o options, spec ServerSpec, sc Scenario, n int, dir, redisBench string) (Result, error) {
+// benchmark of the scenario's sessdb side (redis false) or Redis side, and
+// stops the server.
+func runOne(ctx context.Context, o options, spec ServerSpec, sc Scenario, redis bool, n int, dir, redisBench string) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	srv, err := startServer(ctx, spec, dir)
@@ -295,16 +310,25 @@ func runOne(ctx context.Context, o options, spec ServerSpec, sc Scenario, n int,
 	}()
 	res, err := func() (Result, error) {
 		defer srv.Stop()
-		if sc.Preload != nil {
-			if err := sc.Preload(ctx, srv.Addr, sc.Keyspace); err != nil {
-				return Result{}, err
-			}
-		}
-		return sc.Bench.Run(ctx, RunContext{
+		pre, bench := sc.For(redis)
+		rc := RunContext{
 			Host: "127.0.0.1", Port: srv.Port, Addr: srv.Addr,
 			Clients: sc.Clients, Pipeline: sc.Pipeline, Requests: n, Keyspace: sc.Keyspace,
 			RedisBenchmark: redisBench,
-		})
+		}
+		var preSeconds float64
+		if pre != nil {
+			t := time.Now()
+			loaded, err := pre(ctx, rc)
+			if err != nil {
+				return Result{}, err
+			}
+			rc.Loaded = loaded
+			preSeconds = time.Since(t).Seconds()
+		}
+		res, err := bench.Run(ctx, rc)
+		res.PreloadSeconds = preSeconds
+		return res, err
 	}()
 	if err != nil && ctx.Err() == nil {
 		return Result{}, fmt.Errorf("%w; server log: %s", err, srv.logTail())
@@ -434,7 +458,7 @@ func summarize(sc Scenario, n int, rounds []RoundResult, err error) Row {
 	row := Row{
 		ID: sc.ID(), Workload: sc.Workload, Clients: sc.Clients, Pipeline: sc.Pipeline,
 		RedisSide: sc.Side, SessdbFsync: sc.SessdbFsync, Requests: n, Keyspace: sc.Keyspace,
-		Bench: sc.Bench.Describe(), Rounds: rounds,
+		Bench: sc.Describe(), Rounds: rounds,
 	}
 	if err != nil {
 		row.Error = err.Error()

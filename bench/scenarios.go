@@ -28,6 +28,22 @@ type RunContext struct {
 	Keyspace int
 	// RedisBenchmark is the redis-benchmark binary.
 	RedisBenchmark string
+	// Loaded is what the side's Preload returned for this server (e.g. the
+	// session tokens it created), nil without one.
+	Loaded any
+}
+
+// Preload fills a fresh server before the timed run (untimed). What it
+// returns reaches the bench as RunContext.Loaded: a sessdb preload hands
+// over the tokens the server issued, which no client could choose.
+type Preload func(ctx context.Context, rc RunContext) (any, error)
+
+// plain makes a Preload of a function that fills keyspace keys and returns
+// nothing for the bench.
+func plain(f func(ctx context.Context, addr string, keyspace int) error) Preload {
+	return func(ctx context.Context, rc RunContext) (any, error) {
+		return nil, f(ctx, rc.Addr, rc.Keyspace)
+	}
 }
 
 // Bench measures one workload against a running server. RedisBenchmark and
@@ -52,12 +68,42 @@ type Scenario struct {
 	SessdbFsync string
 	// Requests is the default -n: about 2–4 s against Redis on a 2-core box.
 	Requests int
-	// Keyspace is redis-benchmark's -r (and the preload size).
+	// Keyspace is redis-benchmark's -r (and the preload size); what it
+	// counts in the SESS.* rows is noted at each row in sessions.go.
 	Keyspace int
 	// Preload, if set, fills a fresh server before the timed run; it is
-	// run identically on both sides.
-	Preload func(ctx context.Context, addr string, keyspace int) error
+	// run identically on both sides unless RedisPreload is set.
+	Preload Preload
 	Bench   Bench
+	// RedisPreload and RedisBench, if set, replace Preload and Bench on the
+	// Redis side: for a SESS.* command, the hand-built Redis pattern that
+	// does the same work with plain commands.
+	RedisPreload Preload
+	RedisBench   Bench
+}
+
+// For returns the preload and bench of sessdb's side (redis false) or of
+// Redis's side (redis true).
+func (s Scenario) For(redis bool) (Preload, Bench) {
+	if !redis {
+		return s.Preload, s.Bench
+	}
+	pre, b := s.Preload, s.Bench
+	if s.RedisPreload != nil {
+		pre = s.RedisPreload
+	}
+	if s.RedisBench != nil {
+		b = s.RedisBench
+	}
+	return pre, b
+}
+
+// Describe is what -list and the JSON show for the row's benches.
+func (s Scenario) Describe() string {
+	if s.RedisBench == nil {
+		return s.Bench.Describe()
+	}
+	return "sessdb: " + s.Bench.Describe() + " | redis: " + s.RedisBench.Describe()
 }
 
 // ID identifies the row for -only and -list, e.g. "set/c50/P16".
@@ -65,20 +111,32 @@ func (s Scenario) ID() string {
 	return fmt.Sprintf("%s/c%d/P%d", s.Key, s.Clients, s.Pipeline)
 }
 
-// GoDriver runs a Driver with the row's clients, pipeline and request count;
-// Gen builds the command generator for the row's keyspace.
+// GoDriver runs a Driver with the row's clients, pipeline and request count.
+// Gen builds the command generator (one command per request) for the row's
+// keyspace; Conn, if set instead, builds each connection's Workload
+// (operations of several commands, or reading replies) for the run, whose
+// rc.Loaded holds what the preload returned.
 type GoDriver struct {
 	Desc string
 	Gen  func(keyspace int) CommandGen
+	Conn func(rc RunContext, conn int) (Workload, error)
+	// FailOnNil fails the run on a null or empty reply (see Driver).
+	FailOnNil bool
 }
 
 func (g GoDriver) Describe() string { return "go driver: " + g.Desc }
 
 func (g GoDriver) Run(ctx context.Context, rc RunContext) (Result, error) {
-	return Driver{
+	d := Driver{
 		Addr: rc.Addr, Conns: rc.Clients, Pipeline: rc.Pipeline, Requests: rc.Requests,
-		Gen: g.Gen(rc.Keyspace), Seed: 1,
-	}.Run(ctx)
+		FailOnNil: g.FailOnNil, Seed: 1,
+	}
+	if g.Conn != nil {
+		d.Workload = func(conn int) (Workload, error) { return g.Conn(rc, conn) }
+	} else {
+		d.Gen = g.Gen(rc.Keyspace)
+	}
+	return d.Run(ctx)
 }
 
 // shape is one (clients, pipeline, default requests) point of a workload.
@@ -103,13 +161,13 @@ func durable(key, workload string, keyspace int, b Bench, shapes ...shape) []Sce
 // volatile is a read row: Redis without persistence; sessdb runs with
 // everysec, which reads do not touch and which keeps the preload quick.
 func volatile(key, workload string, keyspace int, pre func(context.Context, string, int) error, b Bench, shapes ...shape) []Scenario {
-	return expand(Scenario{Key: key, Workload: workload, Side: SideVolatile, SessdbFsync: "everysec", Keyspace: keyspace, Preload: pre, Bench: b}, shapes...)
+	return expand(Scenario{Key: key, Workload: workload, Side: SideVolatile, SessdbFsync: "everysec", Keyspace: keyspace, Preload: plain(pre), Bench: b}, shapes...)
 }
 
 // withPreload sets the preload phase of every scenario in s.
 func withPreload(pre func(context.Context, string, int) error, s []Scenario) []Scenario {
 	for i := range s {
-		s[i].Preload = pre
+		s[i].Preload = plain(pre)
 	}
 	return s
 }
@@ -145,6 +203,9 @@ func scenarios() []Scenario {
 	add(withPreload(preloadSessions, durable("session", "session hash HSET+HGETALL", 10_000,
 		GoDriver{Desc: "50/50 HGETALL sess:K / HSET sess:K last_seen TS on 10-field hashes", Gen: sessionGen},
 		shape{50, 1, 60_000}, shape{50, 16, 400_000})))
+
+	// SESS.* commands vs the hand-built Redis patterns (sessions.go).
+	add(sessScenarios())
 	return all
 }
 

@@ -27,6 +27,10 @@ type Server struct {
 	Addr string
 	Port int
 	Dir  string
+	// Started is when the process was started; Ready how long after that it
+	// first answered PING with PONG.
+	Started time.Time
+	Ready   time.Duration
 
 	cmd     *exec.Cmd
 	logPath string
@@ -39,7 +43,12 @@ type ServerSpec struct {
 	Name string // "sessdb" or "redis"
 	Bin  string
 	Args []string // everything except the port/bind/dir prefix
+	// ReadyTimeout bounds the wait for the first PONG; 0 means readyTimeout.
+	ReadyTimeout time.Duration
 }
+
+// Pid is the server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // sessdbArgs is the sessdb command line (redis-server style) after
 // --port/--bind/--dir: the fsync policy, then compat extras for a
@@ -102,25 +111,33 @@ func startServer(ctx context.Context, spec ServerSpec, dir string) (*Server, err
 	cmd.Dir = dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: start %s: %w", spec.Name, spec.Bin, err)
 	}
 	s := &Server{
 		Name: spec.Name, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Dir: dir,
-		cmd: cmd, logPath: logPath, exited: make(chan struct{}),
+		Started: started, cmd: cmd, logPath: logPath, exited: make(chan struct{}),
 	}
 	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitReady(ctx, readyTimeout); err != nil {
+	timeout := spec.ReadyTimeout
+	if timeout <= 0 {
+		timeout = readyTimeout
+	}
+	if err := s.waitReady(ctx, timeout); err != nil {
 		_ = s.Stop()
 		return nil, fmt.Errorf("%s (%s %s): %w; log: %s", spec.Name, spec.Bin, strings.Join(args, " "), err, s.logTail())
 	}
+	s.Ready = time.Since(started)
 	return s, nil
 }
 
-// waitReady polls with PING over TCP until the reply is +PONG.
+// waitReady polls with PING over TCP until the reply is +PONG (a server
+// still loading its data answers -LOADING or does not listen yet). It polls
+// every 5 ms, which is also the resolution of a measured restart time.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
@@ -135,7 +152,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		if last = ping(s.Addr); last == nil {
 			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	return fmt.Errorf("not ready after %s: %v", timeout, last)
 }
