@@ -123,6 +123,21 @@ func (d *decoder) string() string { return string(d.bytes()) }
 // the result does not alias b.
 func DecodeRecords(b []byte) ([]Record, error) {
 	var out []Record
+	_, err := forEachRecord(b, func(r *Record) error {
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// forEachRecord decodes records one at a time into a reused Record and calls
+// fn with each; values and strings are copies, so fn may keep them. It
+// returns how many records it decoded.
+func forEachRecord(b []byte, fn func(*Record) error) (int, error) {
+	n := 0
 	d := decoder{b: b}
 	for len(d.b) > 0 && d.err == nil {
 		var r Record
@@ -150,12 +165,15 @@ func DecodeRecords(b []byte) ([]Record, error) {
 		case OpSwapDB:
 			r.DB2 = int(d.uvarint())
 		default:
-			return nil, fmt.Errorf("%w: unknown record op %d", ErrCorrupt, r.Op)
+			return n, fmt.Errorf("%w: unknown record op %d", ErrCorrupt, r.Op)
 		}
 		if d.err != nil {
-			return nil, d.err
+			return n, d.err
 		}
-		out = append(out, r)
+		if err := fn(&r); err != nil {
+			return n, err
+		}
+		n++
 	}
-	return out, d.err
+	return n, d.err
 }
