@@ -40,6 +40,14 @@ type Client struct {
 	pending      *storage.Commit // the last write of the current pipeline batch
 	errorReplies int
 	killed       atomic.Bool
+	quitting     bool // QUIT ran: the rest of the batch is ignored, then the connection closes
+
+	// Pub/Sub (see pubsub.go): subs is guarded by srv.ps.mu and changed only
+	// by the connection's own goroutine; out is set once, at the first
+	// subscription; proto mirrors resp for publishers.
+	subs  [3]map[string]struct{}
+	out   *outbound
+	proto atomic.Int32
 }
 
 type queued struct {
@@ -60,11 +68,18 @@ func (c *Client) setName(s string) { c.name.Store(&s) }
 func (c *Client) resetState() {
 	c.discardMulti()
 	c.srv.unwatchAll(c)
+	c.srv.unsubscribeAll(c)
 	c.db = 0
-	c.resp = 2
+	c.setResp(2)
 	c.setName("")
 	c.authed = c.srv.cfg.RequirePass() == ""
 	c.user = "default"
+}
+
+// setResp sets the protocol version of replies and of Pub/Sub messages.
+func (c *Client) setResp(v int) {
+	c.resp = v
+	c.proto.Store(int32(v))
 }
 
 func (c *Client) discardMulti() {

@@ -32,6 +32,17 @@ func init() {
 }
 
 func cmdPing(c *Client, _ *storage.Tx, args [][]byte) {
+	if c.resp == 2 && c.subscribed() && len(args) <= 2 {
+		// A RESP2 subscriber's PING looks like a message, as in Redis.
+		c.writeArray(2)
+		c.writeBulkString("pong")
+		if len(args) == 2 {
+			c.writeBulk(args[1])
+		} else {
+			c.writeBulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.writeSimple(msgPong)
@@ -44,9 +55,12 @@ func cmdPing(c *Client, _ *storage.Tx, args [][]byte) {
 
 func cmdEcho(c *Client, _ *storage.Tx, args [][]byte) { c.writeBulk(args[1]) }
 
+// cmdQuit answers OK; serveCommand closes the connection once the batch's
+// replies (and a subscriber's queued messages) are written, and ignores the
+// commands that follow, as Redis does.
 func cmdQuit(c *Client, _ *storage.Tx, _ [][]byte) {
 	c.writeOK()
-	c.conn.Close()
+	c.quitting = true
 }
 
 func cmdReset(c *Client, _ *storage.Tx, _ [][]byte) {
@@ -137,7 +151,7 @@ func cmdHello(c *Client, _ *storage.Tx, args [][]byte) {
 	if name != nil {
 		c.setName(*name)
 	}
-	c.resp = ver
+	c.setResp(ver)
 	c.writeMap(7)
 	c.writeBulkString("server")
 	c.writeBulkString("redis")
@@ -219,11 +233,27 @@ func cmdClientSetinfo(c *Client, _ *storage.Tx, args [][]byte) {
 	c.writeOK()
 }
 
+// clientType is the client's CLIENT LIST / KILL TYPE: pubsub while it has a
+// subscription, else normal.
+func (c *Client) clientType() string {
+	if sub, psub, ssub, _ := c.subCounts(); sub+psub+ssub > 0 {
+		return "pubsub"
+	}
+	return "normal"
+}
+
 // infoLine renders a client as CLIENT LIST does.
 func (c *Client) infoLine(self *Client, now time.Time) string {
-	flags := "N"
+	sub, psub, ssub, omem := c.subCounts()
+	flags := ""
+	if sub+psub+ssub > 0 {
+		flags += "P"
+	}
 	if c.multi {
-		flags = "x"
+		flags += "x"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	cmd := "NULL"
 	if p := c.cmdName.Load(); p != nil {
@@ -234,8 +264,8 @@ func (c *Client) infoLine(self *Client, now time.Time) string {
 		multi = len(c.queue)
 	}
 	last := c.lastCmd.Load()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=8 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=%d rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, c.Name(), int64(now.Sub(c.created).Seconds()), (now.UnixMilli()-last)/1000, flags, db, multi, c.queueBytes, cmd, c.user, resp, c.libName, c.libVer)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=8 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=%d rbs=16384 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, c.Name(), int64(now.Sub(c.created).Seconds()), (now.UnixMilli()-last)/1000, flags, db, sub, psub, ssub, multi, c.queueBytes, omem, cmd, c.user, resp, c.libName, c.libVer)
 }
 
 func cmdClientList(c *Client, _ *storage.Tx, args [][]byte) {
@@ -257,8 +287,11 @@ func cmdClientList(c *Client, _ *storage.Tx, args [][]byte) {
 				c.writeError(fmt.Sprintf("ERR Unknown client type '%s'", args[3]))
 				return
 			}
-			if t != "normal" {
-				ids = map[int64]bool{}
+			ids = map[int64]bool{}
+			for _, o := range c.srv.sortedClients() {
+				if o.clientType() == t {
+					ids[o.id] = true
+				}
 			}
 		} else {
 			c.writeError(errSyntax)
@@ -316,7 +349,7 @@ func cmdClientKill(c *Client, _ *storage.Tx, args [][]byte) {
 					c.writeError(fmt.Sprintf("ERR Unknown client type '%s'", val))
 					return
 				}
-				conds = append(conds, func(o *Client) bool { return t == "normal" })
+				conds = append(conds, func(o *Client) bool { return o.clientType() == t })
 			case "skipme":
 				switch strings.ToLower(val) {
 				case "yes":

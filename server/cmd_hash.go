@@ -53,8 +53,12 @@ func cmdHset(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	key := string(args[1])
-	if _, ok := c.lookupHash(tx, args[1]); !ok {
+	v, ok := c.lookupHash(tx, args[1])
+	if !ok {
 		return
+	}
+	if v == nil {
+		c.notify(evNew, "new", c.db, key)
 	}
 	var added int64
 	for i := 2; i < len(args); i += 2 {
@@ -63,6 +67,7 @@ func cmdHset(c *Client, tx *storage.Tx, args [][]byte) {
 			added++
 		}
 	}
+	c.notify(evHash, "hset", c.db, key)
 	if equalFold(args[0], "hmset") {
 		c.writeOK()
 	} else {
@@ -81,7 +86,11 @@ func cmdHsetnx(c *Client, tx *storage.Tx, args [][]byte) {
 			return
 		}
 	}
+	if v == nil {
+		c.notify(evNew, "new", c.db, string(args[1]))
+	}
 	_, _ = tx.HSet(c.db, string(args[1]), string(args[2]), clone(args[3]))
+	c.notify(evHash, "hset", c.db, string(args[1]))
 	c.writeInt(1)
 }
 
@@ -133,13 +142,20 @@ func cmdHgetall(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdHdel(c *Client, tx *storage.Tx, args [][]byte) {
-	if _, ok := c.lookupHash(tx, args[1]); !ok {
+	v, ok := c.lookupHash(tx, args[1])
+	if !ok {
 		return
 	}
 	var n int64
 	for _, f := range args[2:] {
 		if gone, _ := tx.HDel(c.db, string(args[1]), string(f)); gone {
 			n++
+		}
+	}
+	if n > 0 {
+		c.notify(evHash, "hdel", c.db, string(args[1]))
+		if v.Len() == 0 {
+			c.notify(evGeneric, "del", c.db, string(args[1]))
 		}
 	}
 	c.writeInt(n)
@@ -215,7 +231,11 @@ func cmdHincrby(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	cur += by
+	if v == nil {
+		c.notify(evNew, "new", c.db, string(args[1]))
+	}
 	_, _ = tx.HSet(c.db, string(args[1]), string(args[2]), strconv.AppendInt(nil, cur, 10))
+	c.notify(evHash, "hincrby", c.db, string(args[1]))
 	c.writeInt(cur)
 }
 
@@ -250,7 +270,11 @@ func cmdHincrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	s := formatLongDouble(sum)
+	if v == nil {
+		c.notify(evNew, "new", c.db, string(args[1]))
+	}
 	_, _ = tx.HSet(c.db, string(args[1]), string(args[2]), []byte(s))
+	c.notify(evHash, "hincrbyfloat", c.db, string(args[1]))
 	c.writeBulkString(s)
 }
 

@@ -56,6 +56,7 @@ func cmdDel(c *Client, tx *storage.Tx, args [][]byte) {
 	var n int64
 	for _, k := range args[1:] {
 		if tx.Delete(c.db, string(k)) {
+			c.notify(evGeneric, "del", c.db, string(k))
 			n++
 		}
 	}
@@ -141,8 +142,10 @@ func cmdExpire(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	if n <= tx.Now() {
 		tx.Delete(c.db, key)
+		c.notify(evGeneric, "del", c.db, key)
 	} else {
 		tx.SetDeadline(c.db, key, n)
+		c.notify(evGeneric, "expire", c.db, key)
 	}
 	c.writeInt(1)
 }
@@ -178,6 +181,7 @@ func cmdPersist(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	tx.SetDeadline(c.db, key, 0)
+	c.notify(evGeneric, "persist", c.db, key)
 	c.writeInt(1)
 }
 
@@ -212,6 +216,9 @@ func cmdRename(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	tx.Restore(c.db, dst, v)
 	tx.Delete(c.db, src)
+	c.notify(evNew, "new", c.db, dst)
+	c.notify(evGeneric, "rename_from", c.db, src)
+	c.notify(evGeneric, "rename_to", c.db, dst)
 	if nx {
 		c.writeInt(1)
 	} else {
@@ -256,6 +263,8 @@ func cmdCopy(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	tx.Restore(dstDB, dst, v)
+	c.notify(evNew, "new", dstDB, dst)
+	c.notify(evGeneric, "copy_to", dstDB, dst)
 	c.writeInt(1)
 }
 
@@ -280,6 +289,9 @@ func cmdMove(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	tx.Restore(int(n), key, v)
 	tx.Delete(c.db, key)
+	c.notify(evNew, "new", int(n), key)
+	c.notify(evGeneric, "move_from", c.db, key)
+	c.notify(evGeneric, "move_to", int(n), key)
 	c.writeInt(1)
 }
 

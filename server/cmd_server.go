@@ -202,7 +202,8 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		line("maxclients", s.cfg.MaxClients())
 		line("blocked_clients", 0)
 		line("tracking_clients", 0)
-		line("pubsub_clients", 0)
+		_, _, _, subscribers := s.pubsubCounts()
+		line("pubsub_clients", subscribers)
 		line("watching_clients", s.watchingClients())
 	case "memory":
 		var ms runtime.MemStats
@@ -240,8 +241,10 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		line("evicted_keys", 0)
 		line("keyspace_hits", s.stats.keyspaceHits.Load())
 		line("keyspace_misses", s.stats.keyspaceMiss.Load())
-		line("pubsub_channels", 0)
-		line("pubsub_patterns", 0)
+		channels, patterns, shards, _ := s.pubsubCounts()
+		line("pubsub_channels", channels)
+		line("pubsub_patterns", patterns)
+		line("pubsubshard_channels", shards)
 		line("total_error_replies", s.stats.errorReplies.Load())
 	case "replication":
 		b.WriteString("# Replication\r\n")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/sessdb/sessdb/storage"
 )
@@ -48,8 +49,12 @@ func (c *Client) lookupSet(tx *storage.Tx, key []byte) (*storage.Value, bool) {
 }
 
 func cmdSadd(c *Client, tx *storage.Tx, args [][]byte) {
-	if _, ok := c.lookupSet(tx, args[1]); !ok {
+	v, ok := c.lookupSet(tx, args[1])
+	if !ok {
 		return
+	}
+	if v == nil {
+		c.notify(evNew, "new", c.db, string(args[1]))
 	}
 	var n int64
 	for _, m := range args[2:] {
@@ -57,17 +62,27 @@ func cmdSadd(c *Client, tx *storage.Tx, args [][]byte) {
 			n++
 		}
 	}
+	if n > 0 {
+		c.notify(evSet, "sadd", c.db, string(args[1]))
+	}
 	c.writeInt(n)
 }
 
 func cmdSrem(c *Client, tx *storage.Tx, args [][]byte) {
-	if _, ok := c.lookupSet(tx, args[1]); !ok {
+	v, ok := c.lookupSet(tx, args[1])
+	if !ok {
 		return
 	}
 	var n int64
 	for _, m := range args[2:] {
 		if gone, _ := tx.SRem(c.db, string(args[1]), string(m)); gone {
 			n++
+		}
+	}
+	if n > 0 {
+		c.notify(evSet, "srem", c.db, string(args[1]))
+		if v.Len() == 0 {
+			c.notify(evGeneric, "del", c.db, string(args[1]))
 		}
 	}
 	c.writeInt(n)
@@ -173,6 +188,12 @@ func cmdSpop(c *Client, tx *storage.Tx, args [][]byte) {
 	for _, m := range picked {
 		_, _ = tx.SRem(c.db, string(args[1]), m)
 	}
+	if len(picked) > 0 {
+		c.notify(evSet, "spop", c.db, string(args[1]))
+		if v.Len() == 0 {
+			c.notify(evGeneric, "del", c.db, string(args[1]))
+		}
+	}
 	if count < 0 {
 		c.writeBulkString(picked[0])
 		return
@@ -230,7 +251,16 @@ func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	if string(args[1]) != string(args[2]) {
 		_, _ = tx.SRem(c.db, string(args[1]), m)
-		_, _ = tx.SAdd(c.db, string(args[2]), m)
+		c.notify(evSet, "srem", c.db, string(args[1]))
+		if src.Len() == 0 {
+			c.notify(evGeneric, "del", c.db, string(args[1]))
+		}
+		if dst == nil {
+			c.notify(evNew, "new", c.db, string(args[2]))
+		}
+		if added, _ := tx.SAdd(c.db, string(args[2]), m); added {
+			c.notify(evSet, "sadd", c.db, string(args[2]))
+		}
 	}
 	c.writeInt(1)
 }
@@ -354,9 +384,18 @@ func cmdSetop(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	dst := string(args[1])
-	tx.Delete(c.db, dst)
+	existed := tx.Delete(c.db, dst)
 	for _, m := range ms {
 		_, _ = tx.SAdd(c.db, dst, m)
+	}
+	switch {
+	case len(ms) > 0:
+		if !existed {
+			c.notify(evNew, "new", c.db, dst)
+		}
+		c.notify(evSet, strings.ToLower(name), c.db, dst)
+	case existed:
+		c.notify(evGeneric, "del", c.db, dst)
 	}
 	c.writeInt(int64(len(ms)))
 }

@@ -200,7 +200,14 @@ func setString(c *Client, tx *storage.Tx, keyArg, val []byte, a strArgs, cmdName
 	if a.flags&strKeepTTL != 0 && cur != nil {
 		deadline = cur.Deadline()
 	}
+	if cur == nil {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, clone(val), deadline)
+	c.notify(evString, "set", c.db, key)
+	if a.expire != nil {
+		c.notify(evGeneric, "expire", c.db, key)
+	}
 	if a.flags&strGet == 0 {
 		c.writeOK()
 	}
@@ -221,7 +228,9 @@ func cmdSetnx(c *Client, tx *storage.Tx, args [][]byte) {
 		c.writeInt(0)
 		return
 	}
+	c.notify(evNew, "new", c.db, key)
 	tx.SetString(c.db, key, clone(args[2]), 0)
+	c.notify(evString, "set", c.db, key)
 	c.writeInt(1)
 }
 
@@ -232,7 +241,11 @@ func cmdGetset(c *Client, tx *storage.Tx, args [][]byte) {
 		c.writeError(storageError(err))
 		return
 	}
+	if !ok {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, clone(args[2]), 0)
+	c.notify(evString, "set", c.db, key)
 	if ok {
 		c.writeBulk(old)
 	} else {
@@ -252,6 +265,7 @@ func cmdGetdel(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	tx.Delete(c.db, key)
+	c.notify(evGeneric, "del", c.db, key)
 	c.writeBulk(v)
 }
 
@@ -280,9 +294,15 @@ func cmdGetex(c *Client, tx *storage.Tx, args [][]byte) {
 	switch {
 	case a.expire != nil:
 		tx.SetDeadline(c.db, key, deadline) // a past EXAT/PXAT deletes the key
+		if deadline <= tx.Now() {
+			c.notify(evGeneric, "del", c.db, key)
+		} else {
+			c.notify(evGeneric, "expire", c.db, key)
+		}
 	case a.flags&strPersist != 0:
 		if val := tx.Lookup(c.db, key); val != nil && val.Deadline() != 0 {
 			tx.SetDeadline(c.db, key, 0)
+			c.notify(evGeneric, "persist", c.db, key)
 		}
 	}
 }
@@ -314,7 +334,9 @@ func cmdMset(c *Client, tx *storage.Tx, args [][]byte) {
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
+		c.notifyNewIfMissing(tx, c.db, string(args[i]))
 		tx.SetString(c.db, string(args[i]), clone(args[i+1]), 0)
+		c.notify(evString, "set", c.db, string(args[i]))
 	}
 	if nx {
 		c.writeInt(1)
@@ -365,7 +387,11 @@ func cmdIncr(c *Client, tx *storage.Tx, args [][]byte) {
 	if val := tx.Lookup(c.db, key); val != nil {
 		deadline = val.Deadline()
 	}
+	if !ok {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, strconv.AppendInt(nil, cur, 10), deadline)
+	c.notify(evString, "incrby", c.db, key)
 	c.writeInt(cur)
 }
 
@@ -402,7 +428,11 @@ func cmdIncrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
 		deadline = val.Deadline()
 	}
 	s := formatLongDouble(sum)
+	if !exists {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, []byte(s), deadline)
+	c.notify(evString, "incrbyfloat", c.db, key)
 	c.writeBulkString(s)
 }
 
@@ -426,7 +456,11 @@ func cmdAppend(c *Client, tx *storage.Tx, args [][]byte) {
 	// Values are immutable once stored: build a new slice.
 	nv := make([]byte, 0, len(v)+len(args[2]))
 	nv = append(append(nv, v...), args[2]...)
+	if !ok {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, nv, deadline)
+	c.notify(evString, "append", c.db, key)
 	c.writeInt(int64(len(nv)))
 }
 
@@ -514,6 +548,10 @@ func cmdSetrange(c *Client, tx *storage.Tx, args [][]byte) {
 	if exists {
 		deadline = tx.Lookup(c.db, key).Deadline()
 	}
+	if !exists {
+		c.notify(evNew, "new", c.db, key)
+	}
 	tx.SetString(c.db, key, nv, deadline)
+	c.notify(evString, "setrange", c.db, key)
 	c.writeInt(size)
 }

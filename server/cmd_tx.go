@@ -86,6 +86,7 @@ func cmdExec(c *Client, _ *storage.Tx, _ [][]byte) {
 		for _, e := range q {
 			e.cmd.run(c, tx, e.args)
 		}
+		c.queueReplies()
 		return nil
 	})
 	c.srv.unwatchAll(c)
@@ -148,7 +149,8 @@ func (s *Server) unwatchAll(c *Client) {
 	c.casDirty.Store(false)
 }
 
-// installHooks connects the store's change hooks to WATCH.
+// installHooks connects the store's change hooks to WATCH, the statistics
+// and the keyspace notifications.
 func (s *Server) installHooks() {
 	touch := func(db int, key string) {
 		s.watchMu.Lock()
@@ -172,7 +174,7 @@ func (s *Server) installHooks() {
 	}
 	s.db.SetHooks(storage.Hooks{
 		Touched: touch,
-		Expired: func(_ *storage.Tx, db int, key string, _ *storage.Value) { s.stats.expiredKeys.Add(1) },
+		Expired: func(_ *storage.Tx, db int, key string, _ *storage.Value) { s.expired(db, key) },
 		Flushed: touchDB,
 		Swapped: func(a, b int) { touchDB(a); touchDB(b) },
 	})

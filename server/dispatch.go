@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,10 @@ func (c *Client) dispatch(args [][]byte) {
 	}
 	if !c.authed && c.srv.cfg.RequirePass() != "" && !top.noAuth {
 		c.reject(args, errNoAuth)
+		return
+	}
+	if c.resp == 2 && c.subscribed() && !pubsubAllowed[cmd.name] {
+		c.reject(args, fmt.Sprintf(errPubsubContext, cmd.name))
 		return
 	}
 	c.cmdName.Store(&cmd.name)
@@ -49,19 +54,23 @@ func (c *Client) reject(args [][]byte, msg string) {
 }
 
 // execute runs cmd under the lock its access needs. A write's commit is kept
-// in c.pending; the reply is released once it is durable.
+// in c.pending; the reply is released once it is durable. The keyspace
+// events the command made are published once the lock is released.
 func (c *Client) execute(cmd *command, args [][]byte) {
+	defer c.srv.flushNotes()
 	switch cmd.access {
 	case accessNone:
 		cmd.run(c, nil, args)
 	case accessRead:
 		_ = c.srv.db.View(func(tx *storage.Tx) error {
 			cmd.run(c, tx, args)
+			c.queueReplies()
 			return nil
 		})
 	case accessWrite:
 		commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
 			cmd.run(c, tx, args)
+			c.queueReplies()
 			return nil
 		})
 		if err != nil {

@@ -17,7 +17,21 @@
 // Every reply text Redis defines lives in replies.go, in Redis's wording;
 // storageError maps storage's sentinel errors to them.
 //
+// Pub/Sub (pubsub.go, cmd_pubsub.go): a publisher never writes to a
+// subscriber's socket. It appends the message to the subscriber's outbound
+// queue, which a small writer goroutine per subscribed connection drains;
+// once subscribed, a connection's replies take the same queue, so replies
+// and messages keep Redis's order. A queue past 32 MB (Redis's pubsub
+// client-output-buffer-limit) disconnects its subscriber. Keyspace
+// notifications (notify.go) are queued while the transaction runs, in
+// execution order, and published once the store lock is released.
+// Server.Publish is the same path for sessdb's own events (__sessions__).
+//
 // Caveats: handlers run while the store lock is held, so they must not block.
 // redcon's Conn is not goroutine-safe: only the connection's own goroutine
-// writes to it.
+// writes to it (a subscriber's writer goroutine writes to the net.Conn
+// underneath, and only bytes the connection's goroutine handed over). A
+// keyspace event can reach another connection up to one group commit before
+// the change it reports is durable; Redis with appendfsync always sends it
+// after the fsync.
 package server

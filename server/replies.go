@@ -49,4 +49,6 @@ const (
 	errClientName       = "ERR Client names cannot contain spaces, newlines or special characters."
 	errNXXX             = "ERR XX and NX options at the same time are not compatible"
 	errGTLTNX           = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errSubSyntax        = "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP."
+	errPubsubContext    = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 )

@@ -44,6 +44,10 @@ type Server struct {
 	watchMu sync.Mutex
 	watched map[watchKey]map[*Client]struct{}
 
+	ps     pubsub        // subscriptions (pubsub.go)
+	notes  noteQueue     // keyspace events waiting to be published (notify.go)
+	events atomic.Uint32 // notify-keyspace-events, read by every write
+
 	stats stats
 }
 
@@ -72,8 +76,12 @@ func New(cfg *config.Config, db *sessdb.DB, logger *log.Logger) *Server {
 		watched: map[watchKey]map[*Client]struct{}{},
 		started: time.Now(),
 	}
+	s.notes.wake = make(chan struct{}, 1)
+	s.notes.stop = make(chan struct{})
+	s.events.Store(uint32(cfg.KeyspaceEvents()))
 	s.installHooks()
 	cfg.OnChange(s.configChanged)
+	go s.runNotifier()
 	return s
 }
 
@@ -84,6 +92,8 @@ func (s *Server) configChanged(name string) {
 		if f, err := sessdb.ParseFsync(s.cfg.AppendFsync()); err == nil {
 			s.db.SetFsync(f)
 		}
+	case "notify-keyspace-events":
+		s.events.Store(uint32(s.cfg.KeyspaceEvents()))
 	case "timeout":
 		s.mu.Lock()
 		for _, rs := range s.rservers {
@@ -170,6 +180,8 @@ func (s *Server) Close() error {
 	}
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	close(s.notes.stop)
+	s.stopSessionFeed()
 	return nil
 }
 
@@ -212,6 +224,8 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 		return
 	}
 	s.unwatchAll(c)
+	s.unsubscribeAll(c)
+	c.out.close()
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -219,7 +233,8 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 
 // serveCommand is redcon's handler: it dispatches one command and, at the
 // end of a pipelined batch, waits once for the batch's writes to be durable
-// before redcon flushes the replies.
+// before redcon flushes the replies (or, once the connection has subscribed,
+// before its outbound queue is released).
 func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	c, _ := conn.Context().(*Client)
 	if c == nil || c.killed.Load() {
@@ -228,19 +243,37 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	s.stats.commands.Add(1)
-	c.lastCmd.Store(time.Now().UnixMilli())
-	c.dispatch(rc.Args)
-	if len(conn.PeekPipeline()) == 0 && c.pending != nil {
+	if !c.quitting {
+		s.stats.commands.Add(1)
+		c.lastCmd.Store(time.Now().UnixMilli())
+		c.out.hold()
+		c.dispatch(rc.Args)
+		c.passReplies()
+	}
+	if len(conn.PeekPipeline()) > 0 {
+		return
+	}
+	if c.pending != nil {
 		err := s.db.Wait(c.pending)
 		c.pending = nil
 		if err != nil {
 			// The batch's writes are not durable: no OK may reach the client.
 			s.logger.Printf("commit failed: %v", err)
+			c.out.close()
 			redcon.BaseWriter(conn).SetBuffer(nil)
 			conn.WriteError(fmt.Sprintf(errPersistence, err))
 			conn.Close()
+			return
 		}
+	}
+	switch {
+	case c.quitting && c.out != nil:
+		c.out.closeAfterWrite()
+		c.out.release()
+	case c.quitting:
+		conn.Close() // flushes the replies first
+	default:
+		c.out.release()
 	}
 }
 
