@@ -45,6 +45,8 @@ func (cmd *command) aclCategories() []string {
 		out = append(out, "@keyspace")
 	case "transactions":
 		out = append(out, "@transaction")
+	case "sorted-set":
+		out = append(out, "@sortedset")
 	default:
 		out = append(out, "@"+cmd.group)
 	}

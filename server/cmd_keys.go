@@ -479,6 +479,20 @@ func encodingOf(v *storage.Value) string {
 			return "listpack"
 		}
 		return "hashtable"
+	case storage.KindZSet:
+		if v.Len() <= 128 {
+			small := true
+			for m := range v.ZScores() {
+				if len(m) > 64 {
+					small = false
+					break
+				}
+			}
+			if small {
+				return "listpack"
+			}
+		}
+		return "skiplist"
 	}
 	return "raw"
 }

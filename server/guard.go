@@ -35,7 +35,9 @@ const (
 	inlineMax      = 64 << 10 // PROTO_INLINE_MAX_SIZE
 	unauthMaxArgs  = 10
 	unauthMaxBulk  = 16384
-	guardReadChunk = 16 << 10 // PROTO_IOBUF_LEN
+	guardReadChunk = 16 << 10
+	// guardKeepBuffer is the largest output buffer kept between reads.
+	guardKeepBuffer = 64 << 10 // PROTO_IOBUF_LEN
 	// withholdArgs is the argument count above which a multibulk reaches
 	// redcon only once complete: redcon walks every announced argument each
 	// time it reparses an incomplete command, so "*2147483647" followed by a
@@ -157,10 +159,14 @@ func (g *guardConn) Read(p []byte) (int, error) {
 		}
 	}
 	n := copy(p, g.out[:g.ready])
-	g.out = g.out[n:]
 	g.ready -= n
-	if len(g.out) == 0 {
-		g.out = g.out[:0:0]
+	switch {
+	case n < len(g.out):
+		g.out = g.out[n:]
+	case cap(g.out) <= guardKeepBuffer:
+		g.out = g.out[:0] // drained: reuse the buffer for the next batch
+	default:
+		g.out = nil // do not keep a huge command's buffer
 	}
 	return n, nil
 }

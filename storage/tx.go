@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math/rand/v2"
+	"strings"
 
 	"github.com/sessdb/sessdb/expiry"
 )
@@ -43,7 +44,9 @@ func (tx *Tx) Lookup(db int, key string) *Value {
 	}
 	if v.expired(tx.now) {
 		if tx.writable {
-			tx.expire(db, key, v)
+			// A copy, so that key does not escape: callers may pass a
+			// string converted from request bytes without allocating.
+			tx.expire(db, strings.Clone(key), v)
 		}
 		return nil
 	}
