@@ -290,39 +290,20 @@ func cmdHstrlen(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeInt(int64(n))
 }
 
-// cmdHscan checks the cursor, then the key, then the options, as Redis does:
-// a missing key answers an empty scan whatever the options say.
+// cmdHscan iterates a hash; a compact hash is returned whole, as Redis does.
 func cmdHscan(c *Client, tx *storage.Tx, args [][]byte) {
-	cursor, ok := parseCursor(c, args[2])
-	if !ok {
-		return
-	}
-	v, ok := c.lookupHash(tx, args[1])
-	if !ok {
-		return
-	}
-	if v == nil {
-		c.writeScan(0, nil)
-		return
-	}
-	a, ok := parseScanArgs(c, args[3:], false)
-	if !ok {
-		return
-	}
-	var fields []string
-	var next uint64
-	if encodingOf(v) != "hashtable" {
-		fields = hashFields(v) // a compact encoding is returned whole, whatever the cursor
-	} else {
-		fields, next = storage.ScanFields(v.Hash(), cursor, a.count)
-	}
-	var out []string
-	for _, f := range fields {
-		if a.match == "" || globMatch(a.match, f, false) {
-			out = append(out, f, string(v.Hash()[f]))
-		}
-	}
-	c.writeScan(next, out)
+	c.scanCollection(tx, args, collectionScan{
+		lookup: (*Client).lookupHash,
+		page: func(v *storage.Value, cursor uint64, count int) ([]string, uint64) {
+			if encodingOf(v) != "hashtable" {
+				return hashFields(v), 0
+			}
+			return storage.ScanFields(v.Hash(), cursor, count)
+		},
+		values: func(v *storage.Value) func(string) string {
+			return func(f string) string { return string(v.Hash()[f]) }
+		},
+	})
 }
 
 // parseRandCount parses the [count [WITHVALUES]] tail of HRANDFIELD and

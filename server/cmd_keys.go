@@ -368,6 +368,54 @@ func parseScanArgs(c *Client, args [][]byte, withType bool) (scanArgs, bool) {
 }
 
 // writeScan writes a SCAN-family reply: the next cursor, then the elements.
+// collectionScan is what HSCAN, SSCAN and ZSCAN differ in.
+type collectionScan struct {
+	// lookup finds the key, answering WRONGTYPE itself.
+	lookup func(c *Client, tx *storage.Tx, key []byte) (*storage.Value, bool)
+	// page returns the names from cursor on and the next cursor.
+	page func(v *storage.Value, cursor uint64, count int) ([]string, uint64)
+	// values, when set, gives the reply element that follows each name.
+	values func(v *storage.Value) func(name string) string
+}
+
+// scanCollection runs HSCAN, SSCAN or ZSCAN. It checks the cursor, then the
+// key, then the options, as Redis does: a missing key answers an empty scan
+// whatever the options say.
+func (c *Client) scanCollection(tx *storage.Tx, args [][]byte, s collectionScan) {
+	cursor, ok := parseCursor(c, args[2])
+	if !ok {
+		return
+	}
+	v, ok := s.lookup(c, tx, args[1])
+	if !ok {
+		return
+	}
+	if v == nil {
+		c.writeScan(0, nil)
+		return
+	}
+	a, ok := parseScanArgs(c, args[3:], false)
+	if !ok {
+		return
+	}
+	names, next := s.page(v, cursor, a.count)
+	var value func(string) string
+	if s.values != nil {
+		value = s.values(v)
+	}
+	out := make([]string, 0, 2*len(names))
+	for _, n := range names {
+		if a.match != "" && !globMatch(a.match, n, false) {
+			continue
+		}
+		out = append(out, n)
+		if value != nil {
+			out = append(out, value(n))
+		}
+	}
+	c.writeScan(next, out)
+}
+
 func (c *Client) writeScan(next uint64, elems []string) {
 	c.writeArray(2)
 	c.writeBulkString(strconv.FormatUint(next, 10))

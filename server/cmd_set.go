@@ -265,38 +265,17 @@ func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeInt(1)
 }
 
-// cmdSscan checks the cursor, then the key, then the options, as Redis does.
+// cmdSscan iterates a set; a compact set is returned whole, as Redis does.
 func cmdSscan(c *Client, tx *storage.Tx, args [][]byte) {
-	cursor, ok := parseCursor(c, args[2])
-	if !ok {
-		return
-	}
-	v, ok := c.lookupSet(tx, args[1])
-	if !ok {
-		return
-	}
-	if v == nil {
-		c.writeScan(0, nil)
-		return
-	}
-	a, ok := parseScanArgs(c, args[3:], false)
-	if !ok {
-		return
-	}
-	var ms []string
-	var next uint64
-	if encodingOf(v) != "hashtable" {
-		ms = members(v) // a compact encoding is returned whole, whatever the cursor
-	} else {
-		ms, next = storage.ScanFields(v.Members(), cursor, a.count)
-	}
-	out := ms[:0]
-	for _, m := range ms {
-		if a.match == "" || globMatch(a.match, m, false) {
-			out = append(out, m)
-		}
-	}
-	c.writeScan(next, out)
+	c.scanCollection(tx, args, collectionScan{
+		lookup: (*Client).lookupSet,
+		page: func(v *storage.Value, cursor uint64, count int) ([]string, uint64) {
+			if encodingOf(v) != "hashtable" {
+				return members(v), 0
+			}
+			return storage.ScanFields(v.Members(), cursor, count)
+		},
+	})
 }
 
 // setOperation computes SINTER/SUNION/SDIFF over keys; ok is false after an error reply.

@@ -787,42 +787,31 @@ func zsetCompact(v *storage.Value) bool {
 	return true
 }
 
-// cmdZscan checks the cursor, then the key, then the options, as Redis does.
+// cmdZscan iterates a sorted set; a compact one is returned whole, in order,
+// with its scores as Redis stores them.
 func cmdZscan(c *Client, tx *storage.Tx, args [][]byte) {
-	cursor, ok := parseCursor(c, args[2])
-	if !ok {
-		return
-	}
-	v, ok := c.lookupZSet(tx, args[1])
-	if !ok {
-		return
-	}
-	if v == nil {
-		c.writeScan(0, nil)
-		return
-	}
-	a, ok := parseScanArgs(c, args[3:], false)
-	if !ok {
-		return
-	}
-	var members []string
-	var next uint64
-	format := formatScore
-	if zsetCompact(v) {
-		format = formatStoredScore
-		v.ZRange(0, v.Len()-1, false, func(m string, _ float64) bool {
-			members = append(members, m)
-			return true
-		})
-	} else {
-		members, next = storage.ScanFields(v.ZScores(), cursor, a.count)
-	}
-	out := make([]string, 0, 2*len(members))
-	for _, m := range members {
-		if a.match == "" || globMatch(a.match, m, false) {
-			s, _ := v.ZScore(m)
-			out = append(out, m, format(s))
-		}
-	}
-	c.writeScan(next, out)
+	c.scanCollection(tx, args, collectionScan{
+		lookup: (*Client).lookupZSet,
+		page: func(v *storage.Value, cursor uint64, count int) ([]string, uint64) {
+			if !zsetCompact(v) {
+				return storage.ScanFields(v.ZScores(), cursor, count)
+			}
+			members := make([]string, 0, v.Len())
+			v.ZRange(0, v.Len()-1, false, func(m string, _ float64) bool {
+				members = append(members, m)
+				return true
+			})
+			return members, 0
+		},
+		values: func(v *storage.Value) func(string) string {
+			format := formatScore
+			if zsetCompact(v) {
+				format = formatStoredScore
+			}
+			return func(m string) string {
+				s, _ := v.ZScore(m)
+				return format(s)
+			}
+		},
+	})
 }
