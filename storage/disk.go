@@ -260,10 +260,21 @@ func (d *disk) fold(tx *bolt.Tx, max int) (int, error) {
 			}
 			return seg[i].Key < seg[j].Key
 		})
-		for i := range seg {
-			if err := d.apply(tx, &seg[i]); err != nil {
-				return err
+		for g := 0; g < len(seg); {
+			// One key's records: a delete or a string set replaces the whole
+			// value, so whatever came before the last one need not be written.
+			from, h := g, g
+			for ; h < len(seg) && seg[h].DB == seg[g].DB && seg[h].Key == seg[g].Key; h++ {
+				if seg[h].Op == OpDel || seg[h].Op == OpSet {
+					from = h
+				}
 			}
+			for i := from; i < h; i++ {
+				if err := d.apply(tx, &seg[i]); err != nil {
+					return err
+				}
+			}
+			g = h
 		}
 		start = end
 		return nil

@@ -285,3 +285,36 @@ func TestStore_InternalDatabases(t *testing.T) {
 		return nil
 	})
 }
+
+// Ensure that folding skips what a later delete or string set replaces, and
+// that the result on disk is still exactly the state in memory.
+func TestStore_FoldCoalescesReplacedRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	clock := &fakeClock{t: time.UnixMilli(1_700_000_000_000)}
+	s := openTest(t, path, clock, nil)
+	update(t, s, func(tx *Tx) {
+		_, _ = tx.HSet(0, "old-hash", "a", []byte("1"))
+		_, _ = tx.HSet(0, "old-hash", "b", []byte("2"))
+	})
+	require.NoError(t, s.Close()) // the log is folded at the next open's first fold
+	// Fold everything written so far, then write a log whose records replace each other.
+	s = openTest(t, path, clock, &Options{FoldThreshold: 1, FoldChunk: 1000})
+	update(t, s, func(tx *Tx) {
+		_, _ = tx.HSet(0, "churn", "f1", []byte("x"))
+		_, _ = tx.HSet(0, "churn", "f2", []byte("y"))
+		tx.Delete(0, "churn")
+		_, _ = tx.HSet(0, "churn", "f3", []byte("z"))
+		tx.SetString(0, "old-hash", []byte("now a string"), 0)
+		_, _ = tx.SAdd(0, "gone", "m")
+		tx.Delete(0, "gone")
+	})
+	update(t, s, func(tx *Tx) { tx.SetString(0, "trigger", []byte("fold"), 0) })
+	want := snapshot(s)
+	require.NoError(t, s.Close())
+	s = openTest(t, path, clock, nil)
+	defer s.Close()
+	require.Equal(t, want, snapshot(s))
+	require.Equal(t, []any{map[string]string{"f3": "z"}, int64(0)}, want["0/churn"])
+	require.Equal(t, []any{"now a string", int64(0)}, want["0/old-hash"])
+	require.NotContains(t, want, "0/gone")
+}
