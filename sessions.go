@@ -795,11 +795,17 @@ func (st SessionsTx) dropAliases(h map[string][]byte) {
 // end revokes a live session: the session, its aliases and its index entry
 // go in the same transaction.
 func (st SessionsTx) end(id string, v *storage.Value, reason string) {
+	st.indexRemove(string(v.Hash()[fUser]), id)
+	st.endKeepIndex(id, v, reason)
+}
+
+// endKeepIndex ends a session but leaves its user's index to the caller,
+// which may replace the whole index at once (REVOKEUSER).
+func (st SessionsTx) endKeepIndex(id string, v *storage.Value, reason string) {
 	h := v.Hash()
 	user := string(h[fUser])
 	st.dropAliases(h)
 	st.tx.Delete(sessionsDB, keySession+id)
-	st.indexRemove(user, id)
 	st.s.live.Add(-1)
 	st.s.revoked.Add(1)
 	st.s.emit(st.tx, EventRevoke, user, id, reason)
@@ -1177,8 +1183,19 @@ func (st SessionsTx) RevokeUser(user, exceptToken string) int {
 		if ls.id == keep {
 			continue
 		}
-		st.end(ls.id, ls.v, "revoke-user")
+		st.endKeepIndex(ls.id, ls.v, "revoke-user")
 		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	// One record for the whole index instead of one per revoked session.
+	key := keyUser + user
+	st.tx.Delete(sessionsDB, key)
+	if keep != "" {
+		_, _ = st.tx.SAdd(sessionsDB, key, keep)
+	} else {
+		st.s.users.Add(-1)
 	}
 	return n
 }
