@@ -46,23 +46,6 @@ func init() {
 	)
 }
 
-// sessionError maps a session API error to its RESP error reply.
-func sessionError(err error) string {
-	switch {
-	case errors.Is(err, sessdb.ErrSessionLimit):
-		return errSessLimit
-	case errors.Is(err, sessdb.ErrInvalidUser):
-		return errSessUser
-	case errors.Is(err, sessdb.ErrTooManyFields):
-		return errSessFields
-	case errors.Is(err, sessdb.ErrFieldTooLong):
-		return errSessFieldLong
-	case errors.Is(err, sessdb.ErrInvalidDuration):
-		return errNotInteger
-	}
-	return storageError(err)
-}
-
 func (c *Client) sessions(tx *storage.Tx) sessdb.SessionsTx {
 	return c.srv.db.Sessions().Tx(tx)
 }
@@ -154,7 +137,7 @@ func cmdSessCreate(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	token, err := c.sessions(tx).Create(a.user, a.opts)
 	if err != nil {
-		c.writeError(sessionError(err))
+		c.writeError(storageError(err))
 		return
 	}
 	c.writeBulkString(token)
@@ -267,7 +250,7 @@ func cmdSessSet(c *Client, tx *storage.Tx, args [][]byte) {
 	case errors.Is(err, sessdb.ErrNoSession):
 		c.writeNull()
 	case err != nil:
-		c.writeError(sessionError(err))
+		c.writeError(storageError(err))
 	default:
 		c.writeInt(int64(n))
 	}
@@ -283,7 +266,7 @@ func cmdSessDel(c *Client, tx *storage.Tx, args [][]byte) {
 	case errors.Is(err, sessdb.ErrNoSession):
 		c.writeNull()
 	case err != nil:
-		c.writeError(sessionError(err))
+		c.writeError(storageError(err))
 	default:
 		c.writeInt(int64(n))
 	}
@@ -307,7 +290,7 @@ func cmdSessRotate(c *Client, tx *storage.Tx, args [][]byte) {
 	case errors.Is(err, sessdb.ErrNoSession):
 		c.writeNull()
 	case err != nil:
-		c.writeError(sessionError(err))
+		c.writeError(storageError(err))
 	default:
 		c.writeBulkString(token)
 	}
@@ -319,7 +302,7 @@ func cmdSessReauth(c *Client, tx *storage.Tx, args [][]byte) {
 	case errors.Is(err, sessdb.ErrNoSession):
 		c.writeNull()
 	case err != nil:
-		c.writeError(sessionError(err))
+		c.writeError(storageError(err))
 	default:
 		c.writeOK()
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sessdb/sessdb"
 	"strconv"
 	"strings"
 
@@ -83,9 +84,20 @@ func (c *Client) execute(cmd *command, args [][]byte) {
 	}
 }
 
-// storageError maps a storage sentinel error to its RESP error reply.
+// storageError maps a sentinel error from storage or the sessions layer to
+// its RESP error reply; it is the one place where that happens.
 func storageError(err error) string {
 	switch {
+	case errors.Is(err, sessdb.ErrSessionLimit):
+		return errSessLimit
+	case errors.Is(err, sessdb.ErrInvalidUser):
+		return errSessUser
+	case errors.Is(err, sessdb.ErrTooManyFields):
+		return errSessFields
+	case errors.Is(err, sessdb.ErrFieldTooLong):
+		return errSessFieldLong
+	case errors.Is(err, sessdb.ErrInvalidDuration):
+		return errNotInteger
 	case errors.Is(err, storage.ErrWrongType):
 		return errWrongType
 	case errors.Is(err, storage.ErrNoSuchKey):
