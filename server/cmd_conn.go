@@ -19,14 +19,18 @@ func init() {
 		&command{name: "auth", arity: -2, flags: []string{"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"}, group: "connection", summary: "Authenticates the connection.", since: "1.0.0", noAuth: true, run: cmdAuth},
 		&command{name: "select", arity: 2, flags: []string{"loading", "stale", "fast"}, group: "connection", summary: "Changes the selected database.", since: "1.0.0", run: cmdSelect},
 		&command{name: "client", arity: -2, flags: []string{}, group: "connection", summary: "A container for client connection commands.", since: "2.4.0", subs: map[string]*command{
-			"id":      {name: "client|id", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns the unique client ID of the connection.", since: "5.0.0", run: cmdClientID},
-			"setname": {name: "client|setname", arity: 3, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Sets the connection name.", since: "2.6.9", run: cmdClientSetname},
-			"getname": {name: "client|getname", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns the name of the connection.", since: "2.6.9", run: cmdClientGetname},
-			"setinfo": {name: "client|setinfo", arity: 4, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Sets information specific to the client or connection.", since: "7.2.0", run: cmdClientSetinfo},
-			"list":    {name: "client|list", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, group: "connection", summary: "Lists open connections.", since: "2.4.0", run: cmdClientList},
-			"info":    {name: "client|info", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns information about the connection.", since: "6.2.0", run: cmdClientInfo},
-			"kill":    {name: "client|kill", arity: -3, flags: []string{"admin", "noscript", "loading", "stale"}, group: "connection", summary: "Terminates open connections.", since: "2.4.0", run: cmdClientKill},
-			"help":    {name: "client|help", arity: 2, flags: []string{"loading", "stale"}, group: "connection", summary: "Returns helpful text about the different subcommands.", since: "5.0.0", run: cmdClientHelp},
+			"id":                  {name: "client|id", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns the unique client ID of the connection.", since: "5.0.0", run: cmdClientID},
+			"setname":             {name: "client|setname", arity: 3, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Sets the connection name.", since: "2.6.9", run: cmdClientSetname},
+			"getname":             {name: "client|getname", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns the name of the connection.", since: "2.6.9", run: cmdClientGetname},
+			"setinfo":             {name: "client|setinfo", arity: 4, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Sets information specific to the client or connection.", since: "7.2.0", run: cmdClientSetinfo},
+			"list":                {name: "client|list", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, group: "connection", summary: "Lists open connections.", since: "2.4.0", run: cmdClientList},
+			"info":                {name: "client|info", arity: 2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Returns information about the connection.", since: "6.2.0", run: cmdClientInfo},
+			"kill":                {name: "client|kill", arity: -3, flags: []string{"admin", "noscript", "loading", "stale"}, group: "connection", summary: "Terminates open connections.", since: "2.4.0", run: cmdClientKill},
+			"no-evict":            {name: "client|no-evict", arity: 3, flags: []string{"admin", "noscript", "loading", "stale"}, group: "connection", summary: "Sets the client eviction mode of the connection.", since: "7.0.0", run: cmdClientOnOff},
+			"no-touch":            {name: "client|no-touch", arity: 3, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", since: "7.2.0", run: cmdClientOnOff},
+			"tracking":            {name: "client|tracking", arity: -3, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Controls server-assisted client-side caching for the connection (sessdb: OFF only).", since: "6.0.0", run: cmdClientTracking},
+			"maint_notifications": {name: "client|maint_notifications", arity: -2, flags: []string{"noscript", "loading", "stale"}, group: "connection", summary: "Accepted and ignored: sessdb sends no maintenance notifications.", since: "8.2.0", run: cmdClientMaintNotifications},
+			"help":                {name: "client|help", arity: 2, flags: []string{"loading", "stale"}, group: "connection", summary: "Returns helpful text about the different subcommands.", since: "5.0.0", run: cmdClientHelp},
 		}},
 	)
 }
@@ -233,6 +237,34 @@ func cmdClientSetinfo(c *Client, _ *storage.Tx, args [][]byte) {
 	c.writeOK()
 }
 
+// cmdClientOnOff serves NO-EVICT and NO-TOUCH. sessdb neither evicts
+// clients nor tracks key access times, so either mode changes nothing.
+func cmdClientOnOff(c *Client, _ *storage.Tx, args [][]byte) {
+	if !equalFold(args[2], "on") && !equalFold(args[2], "off") {
+		c.writeError(errSyntax)
+		return
+	}
+	c.writeOK()
+}
+
+// cmdClientTracking refuses to turn tracking on: sessdb sends no
+// invalidation messages, and a client that believed it did would serve stale
+// cached values. Turning it off is what it already is, so that answers OK.
+func cmdClientTracking(c *Client, _ *storage.Tx, args [][]byte) {
+	switch {
+	case equalFold(args[2], "off"):
+		c.writeOK()
+	case equalFold(args[2], "on"):
+		c.writeError(errTrackingUnsupported)
+	default:
+		c.writeError(errSyntax)
+	}
+}
+
+// cmdClientMaintNotifications tolerates the handshake newer clients send:
+// sessdb has no maintenance events to announce, so any request is fine.
+func cmdClientMaintNotifications(c *Client, _ *storage.Tx, _ [][]byte) { c.writeOK() }
+
 // clientType is the client's CLIENT LIST / KILL TYPE: pubsub while it has a
 // subscription, else normal.
 func (c *Client) clientType() string {
@@ -418,6 +450,9 @@ func cmdClientHelp(c *Client, _ *storage.Tx, _ [][]byte) {
 		"GETNAME", "    Return the name of the current connection.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"SETINFO <option> <value>", "    Set client meta attr.",
+		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+		"TRACKING (ON|OFF) [...]", "    sessdb: OFF only; client-side caching is not supported.",
 		"HELP", "    Prints this help.",
 	})
 }

@@ -462,8 +462,19 @@ func cmdObject(c *Client, tx *storage.Tx, args [][]byte) {
 	case "encoding":
 		c.writeBulkString(encodingOf(v))
 	case "freq":
-		c.writeError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		// sessdb tracks no access frequency: under an LFU policy it reports
+		// every key as never accessed.
+		if !strings.HasSuffix(c.srv.cfg.MaxMemoryPolicy(), "-lfu") {
+			c.writeError(errNoLFU)
+			return
+		}
+		c.writeInt(0)
 	case "idletime":
+		// No access times are kept either: every key looks just used.
+		if strings.HasSuffix(c.srv.cfg.MaxMemoryPolicy(), "-lfu") {
+			c.writeError(errLFUIdle)
+			return
+		}
 		c.writeInt(0)
 	case "refcount":
 		c.writeInt(c.refcountOf(v))

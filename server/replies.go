@@ -50,5 +50,16 @@ const (
 	errNXXX             = "ERR XX and NX options at the same time are not compatible"
 	errGTLTNX           = "ERR GT, LT, and/or NX options at the same time are not compatible"
 	errSubSyntax        = "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP."
+	errTimeoutNotInt    = "ERR timeout is not an integer or out of range"
+	errTimeoutNegative  = "ERR timeout is negative"
+	errSlowlogCount     = "ERR count should be greater than or equal to -1"
+	errLatencyNoSamples = "ERR No samples available for event '%s'"
+	msgLatencyDoctor    = "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+	errNoLFU            = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	errLFUIdle          = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errPubsubContext    = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+
+	// sessdb's own wording, for what it refuses or limits where Redis would not.
+	errTrackingUnsupported = "ERR CLIENT TRACKING is not supported: sessdb does not implement client-side caching invalidation"
+	errDebugSleep          = "ERR DEBUG SLEEP is limited to 0..1 seconds in sessdb"
 )
