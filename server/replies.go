@@ -63,3 +63,24 @@ const (
 	errTrackingUnsupported = "ERR CLIENT TRACKING is not supported: sessdb does not implement client-side caching invalidation"
 	errDebugSleep          = "ERR DEBUG SLEEP is limited to 0..1 seconds in sessdb"
 )
+
+// The scripting replies (cmd_script.go), in Redis's exact wording.
+const (
+	errNumKeysGreater     = "ERR Number of keys can't be greater than number of args"
+	errNumKeysNegative    = "ERR Number of keys can't be negative"
+	errNoScript           = "NOSCRIPT No matching script. Please use EVAL."
+	errScriptCompile      = "ERR Error compiling script (new function): %s"
+	errScriptFlushOption  = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errNotBusy            = "NOTBUSY No scripts in execution right now."
+	errScriptNoArgs       = "Please specify at least one argument for this redis lib call"
+	errScriptArgType      = "Lua redis lib command arguments must be strings or integers"
+	errScriptUnknownCmd   = "Unknown Redis command called from script"
+	errScriptWrongArgs    = "Wrong number of args calling Redis command from script"
+	errScriptNotAllowed   = "This Redis command is not allowed from script"
+	errScriptWriteInRO    = "ERR Write commands are not allowed from read-only scripts."
+	errScriptLibArgs      = "wrong number or type of arguments"
+	errScriptGlobalRead   = "Script attempted to access nonexistent global variable '%s'"
+	errScriptReadonly     = "Attempt to modify a readonly table"
+	errScriptDebug        = "ERR SCRIPT DEBUG is not supported by sessdb"
+	errScriptNestingLimit = "ERR reached lua stack limit"
+)

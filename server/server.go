@@ -49,6 +49,8 @@ type Server struct {
 	events atomic.Uint32 // notify-keyspace-events, read by every write
 
 	stats stats
+
+	scripts scriptCache // EVAL's script cache (cmd_script.go)
 }
 
 type stats struct {
