@@ -133,6 +133,10 @@ func (c *Client) writeCommandDocs(cmd *command) {
 	if len(subs) > 0 {
 		n++
 	}
+	args, hasArgs := commandArguments[cmd.name]
+	if hasArgs {
+		n++
+	}
 	c.writeMap(n)
 	c.writeBulkString("summary")
 	c.writeBulkString(cmd.summary)
@@ -140,6 +144,10 @@ func (c *Client) writeCommandDocs(cmd *command) {
 	c.writeBulkString(cmd.since)
 	c.writeBulkString("group")
 	c.writeBulkString(cmd.group)
+	if hasArgs {
+		c.writeBulkString("arguments")
+		c.writeDocValue("arguments", args)
+	}
 	if len(subs) > 0 {
 		c.writeBulkString("subcommands")
 		c.writeMap(len(subs))
