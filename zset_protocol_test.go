@@ -1,23 +1,12 @@
 package sessdb_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/sessdb/sessdb"
-	"github.com/sessdb/sessdb/config"
-	"github.com/sessdb/sessdb/server"
 )
 
 // The sorted-set protocol test sends the same scripts to an in-process
@@ -25,205 +14,6 @@ import (
 // RESP3, and compares every reply byte for byte with the expectation in the
 // table, so the table is proven to be Redis's own answers. Its helpers are
 // prefixed zset so that the file stands on its own.
-
-const zsetNoRedis = "redis-server not on PATH: install Debian redis-server to prove the sorted-set expectations against real Redis"
-
-// zsetStep is one command and its raw reply in RESP2 and (when different) RESP3.
-type zsetStep struct {
-	cmd   string   // split on spaces
-	args  []string // used instead of cmd when an argument holds a space or is empty
-	want  string
-	want3 string
-}
-
-func (s zsetStep) argv() []string {
-	if s.args != nil {
-		return s.args
-	}
-	return strings.Fields(s.cmd)
-}
-
-// zsetCase is a script run on an empty database. redisMin and redisBelow
-// bound the Redis versions whose answers it records (sessdb always runs it).
-type zsetCase struct {
-	name       string
-	redisMin   string
-	redisBelow string
-	steps      []zsetStep
-}
-
-// zsetStartSessdb serves a sessdb database in dir on 127.0.0.1 and returns
-// its address and a stop function (also run at cleanup).
-func zsetStartSessdb(t *testing.T, dir string) (string, func()) {
-	t.Helper()
-	cfg, err := config.Load([]string{"--port", "0", "--bind", "127.0.0.1", "--dir", dir})
-	require.NoError(t, err)
-	db, err := sessdb.Open(filepath.Join(dir, "sessdb.db"), &sessdb.Options{Databases: cfg.Databases()})
-	require.NoError(t, err)
-	srv := server.New(cfg, db, nil)
-	require.NoError(t, srv.Listen())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		require.NoError(t, srv.Close())
-		require.NoError(t, <-done)
-		require.NoError(t, db.Close())
-	}
-	t.Cleanup(stop)
-	return srv.Addr().String(), stop
-}
-
-// zsetStartRedis runs redis-server without persistence on a free port and
-// returns its address and version, or skips the test when it is not installed.
-func zsetStartRedis(t *testing.T) (string, string) {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip(zsetNoRedis)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, ln.Close())
-	var out strings.Builder
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--daemonize", "no")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", port)
-	var c *zsetConn
-	require.Eventually(t, func() bool {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			return false
-		}
-		c = &zsetConn{conn: conn, r: bufio.NewReader(conn)}
-		return true
-	}, 5*time.Second, 10*time.Millisecond, "redis-server did not start: %s", &out)
-	defer c.conn.Close()
-	info := c.do(t, "INFO", "server")
-	m := regexp.MustCompile(`redis_version:([0-9.]+)`).FindStringSubmatch(info)
-	require.NotNil(t, m, "INFO server: %q", info)
-	return addr, m[1]
-}
-
-// zsetConn speaks raw RESP: it writes multibulk commands and reads whole
-// replies back as the exact bytes the server sent.
-type zsetConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func zsetDial(t *testing.T, addr string, proto int) *zsetConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	c := &zsetConn{conn: conn, r: bufio.NewReader(conn)}
-	if proto == 3 {
-		require.True(t, strings.HasPrefix(c.do(t, "HELLO", "3"), "%"))
-	}
-	return c
-}
-
-func (c *zsetConn) do(t *testing.T, args ...string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	require.NoError(t, c.conn.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err := io.WriteString(c.conn, b.String())
-	require.NoError(t, err)
-	var reply strings.Builder
-	require.NoError(t, zsetReadReply(c.r, &reply), "reply to %q so far: %q", args, reply.String())
-	return reply.String()
-}
-
-// zsetReadReply copies one RESP2 or RESP3 reply from r to out.
-func zsetReadReply(r *bufio.Reader, out *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	out.WriteString(line)
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return fmt.Errorf("malformed line %q", line)
-	}
-	n, _ := strconv.Atoi(line[1 : len(line)-2])
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		out.Write(buf)
-	case '*', '~', '>':
-		for i := 0; i < n; i++ {
-			if err := zsetReadReply(r, out); err != nil {
-				return err
-			}
-		}
-	case '%', '|':
-		for i := 0; i < 2*n; i++ {
-			if err := zsetReadReply(r, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// zsetVersionLess compares dotted versions numerically.
-func zsetVersionLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		x, _ := strconv.Atoi(as[i])
-		y, _ := strconv.Atoi(bs[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return len(as) < len(bs)
-}
-
-// zsetRun runs every case on addr over RESP2 and RESP3. redisVersion is ""
-// for sessdb.
-func zsetRun(t *testing.T, addr, redisVersion string, cases []zsetCase) {
-	for _, proto := range []int{2, 3} {
-		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
-			c := zsetDial(t, addr, proto)
-			for _, tc := range cases {
-				if redisVersion != "" && (tc.redisMin != "" && zsetVersionLess(redisVersion, tc.redisMin) ||
-					tc.redisBelow != "" && !zsetVersionLess(redisVersion, tc.redisBelow)) {
-					t.Logf("%s: not checked against Redis %s", tc.name, redisVersion)
-					continue
-				}
-				require.Equal(t, "+OK\r\n", c.do(t, "FLUSHALL"))
-				for _, s := range tc.steps {
-					want := s.want
-					if proto == 3 && s.want3 != "" {
-						want = s.want3
-					}
-					require.Equal(t, want, c.do(t, s.argv()...), "%s: %q over RESP%d", tc.name, s.argv(), proto)
-				}
-			}
-		})
-	}
-}
 
 // zsetBigArgs is a ZADD of n members "m000"… with scores 0, 0.5, 1, ….
 func zsetBigArgs(key string, n int) []string {
@@ -236,8 +26,8 @@ func zsetBigArgs(key string, n int) []string {
 
 // zsetCases were recorded from redis-server 7.0.15; the "redis" half of
 // TestZSetProtocol_Replies re-proves them on every run where it is installed.
-var zsetCases = []zsetCase{
-	{name: "add, score, card", steps: []zsetStep{
+var zsetCases = []harnessCase{
+	{name: "add, score, card", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c", want: ":3\r\n"},
 		{cmd: "ZADD z 1 a", want: ":0\r\n"},
 		{cmd: "ZADD z CH 5 a 2 b", want: ":1\r\n"},
@@ -254,7 +44,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZSCORE z a", want: "$1\r\n3\r\n", want3: ",3\r\n"},
 		{cmd: "ZSCORE z d", want: "$-1\r\n", want3: "_\r\n"},
 	}},
-	{name: "add options", steps: []zsetStep{
+	{name: "add options", steps: []harnessStep{
 		{cmd: "ZADD z 5 a 2 b", want: ":2\r\n"},
 		{cmd: "ZADD z NX 10 a 1 d", want: ":1\r\n"},
 		{cmd: "ZADD z XX 10 a 1 e", want: ":0\r\n"},
@@ -275,7 +65,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZSCORE z b", want: "$3\r\n200\r\n", want3: ",200\r\n"},
 		{cmd: "ZCARD z", want: ":5\r\n"},
 	}},
-	{name: "add errors", steps: []zsetStep{
+	{name: "add errors", steps: []harnessStep{
 		{cmd: "ZADD z NX XX 1 a", want: "-ERR XX and NX options at the same time are not compatible\r\n"},
 		{cmd: "ZADD z GT LT 1 a", want: "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"},
 		{cmd: "ZADD z NX GT 1 a", want: "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"},
@@ -312,7 +102,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZADD s XX NX 1 a", want: "-ERR XX and NX options at the same time are not compatible\r\n"},
 		{cmd: "EXISTS z2", want: ":0\r\n"},
 	}},
-	{name: "incr", steps: []zsetStep{
+	{name: "incr", steps: []harnessStep{
 		{cmd: "ZINCRBY z 2 a", want: "$1\r\n2\r\n", want3: ",2\r\n"},
 		{cmd: "ZINCRBY z 1.5 a", want: "$3\r\n3.5\r\n", want3: ",3.5\r\n"},
 		{cmd: "ZINCRBY z abc a", want: "-ERR value is not a valid float\r\n"},
@@ -333,7 +123,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZINCRBY s 1 a", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{cmd: "ZADD nokey INCR XX 1 a", want: "$-1\r\n", want3: "_\r\n"},
 	}},
-	{name: "score formatting", steps: []zsetStep{
+	{name: "score formatting", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 1.5 b -2.5 c -3 d 100 e 1e15 f -0 g inf h -inf i", want: ":9\r\n"},
 		{cmd: "ZRANGE z 0 -1 WITHSCORES", want: "*18\r\n$1\r\ni\r\n$4\r\n-inf\r\n$1\r\nd\r\n$2\r\n-3\r\n$1\r\nc\r\n$4\r\n-2.5\r\n$1\r\ng\r\n$1\r\n0\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n1.5\r\n$1\r\ne\r\n$3\r\n100\r\n$1\r\nf\r\n$16\r\n1000000000000000\r\n$1\r\nh\r\n$3\r\ninf\r\n", want3: "*9\r\n*2\r\n$1\r\ni\r\n,-inf\r\n*2\r\n$1\r\nd\r\n,-3\r\n*2\r\n$1\r\nc\r\n,-2.5\r\n*2\r\n$1\r\ng\r\n,0\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,1.5\r\n*2\r\n$1\r\ne\r\n,100\r\n*2\r\n$1\r\nf\r\n,1000000000000000\r\n*2\r\n$1\r\nh\r\n,inf\r\n"},
 		{cmd: "ZSCORE z g", want: "$1\r\n0\r\n", want3: ",0\r\n"},
@@ -346,14 +136,14 @@ var zsetCases = []zsetCase{
 		{cmd: "ZRANK z g", want: ":1\r\n"},
 		{cmd: "ZSCAN z 0", want: "*2\r\n$1\r\n0\r\n*12\r\n$1\r\nc\r\n$4\r\n-2.5\r\n$1\r\ng\r\n$1\r\n0\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n1.5\r\n$1\r\ne\r\n$3\r\n100\r\n$1\r\nf\r\n$16\r\n1000000000000000\r\n"},
 	}},
-	{name: "score formatting with 17 digits", redisBelow: "7.2", steps: []zsetStep{
+	{name: "score formatting with 17 digits", redisBelow: "7.2", steps: []harnessStep{
 		{cmd: "ZADD z 0.1 a 1e20 b 1e-7 c 123456789012345678 d 3.0000000000000004 e 1e16 f 1e17 g 0.3 h 1.7976931348623157e308 i 5e-324 j", want: ":10\r\n"},
 		{cmd: "ZRANGE z 0 -1 WITHSCORES", want: "*20\r\n$1\r\nj\r\n$23\r\n4.9406564584124654e-324\r\n$1\r\nc\r\n$22\r\n9.9999999999999995e-08\r\n$1\r\na\r\n$19\r\n0.10000000000000001\r\n$1\r\nh\r\n$19\r\n0.29999999999999999\r\n$1\r\ne\r\n$18\r\n3.0000000000000004\r\n$1\r\nf\r\n$17\r\n10000000000000000\r\n$1\r\ng\r\n$5\r\n1e+17\r\n$1\r\nd\r\n$22\r\n1.2345678901234568e+17\r\n$1\r\nb\r\n$5\r\n1e+20\r\n$1\r\ni\r\n$23\r\n1.7976931348623157e+308\r\n", want3: "*10\r\n*2\r\n$1\r\nj\r\n,4.9406564584124654e-324\r\n*2\r\n$1\r\nc\r\n,9.9999999999999995e-08\r\n*2\r\n$1\r\na\r\n,0.10000000000000001\r\n*2\r\n$1\r\nh\r\n,0.29999999999999999\r\n*2\r\n$1\r\ne\r\n,3.0000000000000004\r\n*2\r\n$1\r\nf\r\n,10000000000000000\r\n*2\r\n$1\r\ng\r\n,1e+17\r\n*2\r\n$1\r\nd\r\n,1.2345678901234568e+17\r\n*2\r\n$1\r\nb\r\n,1e+20\r\n*2\r\n$1\r\ni\r\n,1.7976931348623157e+308\r\n"},
 		{cmd: "ZSCORE z a", want: "$19\r\n0.10000000000000001\r\n", want3: ",0.10000000000000001\r\n"},
 		{cmd: "ZINCRBY z 0.2 a", want: "$19\r\n0.30000000000000004\r\n", want3: ",0.30000000000000004\r\n"},
 		{cmd: "ZSCAN z 0", want: "*2\r\n$1\r\n0\r\n*20\r\n$1\r\nj\r\n$23\r\n4.9406564584124654e-324\r\n$1\r\nc\r\n$22\r\n9.9999999999999995e-08\r\n$1\r\nh\r\n$19\r\n0.29999999999999999\r\n$1\r\na\r\n$19\r\n0.30000000000000004\r\n$1\r\ne\r\n$18\r\n3.0000000000000004\r\n$1\r\nf\r\n$17\r\n10000000000000000\r\n$1\r\ng\r\n$18\r\n100000000000000000\r\n$1\r\nd\r\n$18\r\n123456789012345680\r\n$1\r\nb\r\n$5\r\n1e+20\r\n$1\r\ni\r\n$23\r\n1.7976931348623157e+308\r\n"},
 	}},
-	{name: "range by rank", steps: []zsetStep{
+	{name: "range by rank", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 4 d 5 e", want: ":5\r\n"},
 		{cmd: "ZRANGE z 0 -1", want: "*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n"},
 		{cmd: "ZRANGE z 1 2", want: "*2\r\n$1\r\nb\r\n$1\r\nc\r\n"},
@@ -384,7 +174,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZRANGE z 0 -1 LIMIT 1", want: "-ERR syntax error\r\n"},
 		{cmd: "ZRANGE nokey a b", want: "-ERR value is not an integer or out of range\r\n"},
 	}},
-	{name: "range by score", steps: []zsetStep{
+	{name: "range by score", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 4 d 5 e", want: ":5\r\n"},
 		{cmd: "ZRANGE z 2 4 BYSCORE", want: "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n"},
 		{cmd: "ZRANGE z (2 4 BYSCORE", want: "*2\r\n$1\r\nc\r\n$1\r\nd\r\n"},
@@ -437,7 +227,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZCOUNT nokey 0 1", want: ":0\r\n"},
 		{cmd: "ZCOUNT nokey x 1", want: "-ERR min or max is not a float\r\n"},
 	}},
-	{name: "range by lex", steps: []zsetStep{
+	{name: "range by lex", steps: []harnessStep{
 		{cmd: "ZADD z 0 a 0 b 0 c 0 d 0 e 0 ee", want: ":6\r\n"},
 		{cmd: "ZRANGE z [b [d BYLEX", want: "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n"},
 		{cmd: "ZRANGE z - + BYLEX LIMIT 1 2", want: "*2\r\n$1\r\nb\r\n$1\r\nc\r\n"},
@@ -477,7 +267,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZREMRANGEBYLEX z - +", want: ":4\r\n"},
 		{cmd: "EXISTS z", want: ":0\r\n"},
 	}},
-	{name: "rank", steps: []zsetStep{
+	{name: "rank", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 3 d", want: ":4\r\n"},
 		{cmd: "ZRANK z c", want: ":2\r\n"},
 		{cmd: "ZREVRANK z c", want: ":1\r\n"},
@@ -490,7 +280,7 @@ var zsetCases = []zsetCase{
 	}},
 	// ZRANK … WITHSCORE came with Redis 7.2: these answers are written from
 	// its source (t_zset.c zrankGenericCommand), not recorded from 7.0.
-	{name: "rank with score", redisMin: "7.2", steps: []zsetStep{
+	{name: "rank with score", redisMin: "7.2", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2.5 b 3 c", want: ":3\r\n"},
 		{cmd: "ZRANK z b WITHSCORE", want: "*2\r\n:1\r\n$3\r\n2.5\r\n", want3: "*2\r\n:1\r\n,2.5\r\n"},
 		{cmd: "ZREVRANK z c withscore", want: "*2\r\n:0\r\n$1\r\n3\r\n", want3: "*2\r\n:0\r\n,3\r\n"},
@@ -502,7 +292,7 @@ var zsetCases = []zsetCase{
 		{cmd: "SET s x", want: "+OK\r\n"},
 		{cmd: "ZREVRANK s a WITHSCORE", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 	}},
-	{name: "remove", steps: []zsetStep{
+	{name: "remove", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 4 d 5 e", want: ":5\r\n"},
 		{cmd: "ZREM z a b nope", want: ":2\r\n"},
 		{cmd: "ZREM nokey a", want: ":0\r\n"},
@@ -512,7 +302,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZREM z a a", want: ":1\r\n"},
 		{cmd: "EXISTS z", want: ":0\r\n"},
 	}},
-	{name: "remove ranges", steps: []zsetStep{
+	{name: "remove ranges", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 4 d 5 e 6 f", want: ":6\r\n"},
 		{cmd: "ZREMRANGEBYSCORE z (1 3", want: ":2\r\n"},
 		{cmd: "ZRANGE z 0 -1", want: "*4\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n"},
@@ -534,7 +324,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZREMRANGEBYRANK z -100 100", want: ":2\r\n"},
 		{cmd: "EXISTS z", want: ":0\r\n"},
 	}},
-	{name: "pop", steps: []zsetStep{
+	{name: "pop", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b 3 c 4 d 5 e", want: ":5\r\n"},
 		{cmd: "ZPOPMIN z", want: "*2\r\n$1\r\na\r\n$1\r\n1\r\n", want3: "*2\r\n$1\r\na\r\n,1\r\n"},
 		{cmd: "ZPOPMAX z", want: "*2\r\n$1\r\ne\r\n$1\r\n5\r\n", want3: "*2\r\n$1\r\ne\r\n,5\r\n"},
@@ -554,7 +344,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZPOPMIN s", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{cmd: "ZPOPMAX s 0", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 	}},
-	{name: "mscore", steps: []zsetStep{
+	{name: "mscore", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b", want: ":2\r\n"},
 		{cmd: "ZMSCORE z a nope b", want: "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n", want3: "*3\r\n,1\r\n_\r\n,2\r\n"},
 		{cmd: "ZMSCORE nokey a b", want: "*2\r\n$-1\r\n$-1\r\n", want3: "*2\r\n_\r\n_\r\n"},
@@ -562,7 +352,7 @@ var zsetCases = []zsetCase{
 		{cmd: "SET s x", want: "+OK\r\n"},
 		{cmd: "ZMSCORE s a", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 	}},
-	{name: "scan", steps: []zsetStep{
+	{name: "scan", steps: []harnessStep{
 		{cmd: "ZADD z 3 c 1 a 2 b 2.5 ab", want: ":4\r\n"},
 		{cmd: "ZSCAN z 0", want: "*2\r\n$1\r\n0\r\n*8\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$2\r\nab\r\n$3\r\n2.5\r\n$1\r\nc\r\n$1\r\n3\r\n"},
 		{cmd: "ZSCAN z 0 MATCH a* COUNT 1", want: "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nab\r\n$3\r\n2.5\r\n"},
@@ -577,7 +367,7 @@ var zsetCases = []zsetCase{
 		{cmd: "SET s x", want: "+OK\r\n"},
 		{cmd: "ZSCAN s 0", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 	}},
-	{name: "wrong type", steps: []zsetStep{
+	{name: "wrong type", steps: []harnessStep{
 		{cmd: "SET s x", want: "+OK\r\n"},
 		{cmd: "HSET h f v", want: ":1\r\n"},
 		{cmd: "ZADD h 1 a", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
@@ -601,7 +391,7 @@ var zsetCases = []zsetCase{
 		{cmd: "SADD z x", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{cmd: "HSET z f v", want: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 	}},
-	{name: "arity", steps: []zsetStep{
+	{name: "arity", steps: []harnessStep{
 		{cmd: "ZADD z 1", want: "-ERR wrong number of arguments for 'zadd' command\r\n"},
 		{cmd: "ZCARD", want: "-ERR wrong number of arguments for 'zcard' command\r\n"},
 		{cmd: "ZSCORE z", want: "-ERR wrong number of arguments for 'zscore' command\r\n"},
@@ -614,7 +404,7 @@ var zsetCases = []zsetCase{
 		{cmd: "ZREM z", want: "-ERR wrong number of arguments for 'zrem' command\r\n"},
 		{cmd: "ZMSCORE z", want: "-ERR wrong number of arguments for 'zmscore' command\r\n"},
 	}},
-	{name: "keyspace", steps: []zsetStep{
+	{name: "keyspace", steps: []harnessStep{
 		{cmd: "ZADD z 1 a 2 b", want: ":2\r\n"},
 		{cmd: "EXPIRE z 100", want: ":1\r\n"},
 		{cmd: "TTL z", want: ":100\r\n"},
@@ -646,7 +436,7 @@ var zsetCases = []zsetCase{
 		{cmd: "RENAME z4 z5", want: "+OK\r\n"},
 		{cmd: "ZRANGE z5 0 -1", want: "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
 	}},
-	{name: "large", steps: []zsetStep{
+	{name: "large", steps: []harnessStep{
 		{args: zsetBigArgs("big", 200), want: ":200\r\n"},
 		{cmd: "ZCARD big", want: ":200\r\n"},
 		{cmd: "ZRANGE big 95 104 WITHSCORES", want: "*20\r\n$4\r\nm095\r\n$4\r\n47.5\r\n$4\r\nm096\r\n$2\r\n48\r\n$4\r\nm097\r\n$4\r\n48.5\r\n$4\r\nm098\r\n$2\r\n49\r\n$4\r\nm099\r\n$4\r\n49.5\r\n$4\r\nm100\r\n$2\r\n50\r\n$4\r\nm101\r\n$4\r\n50.5\r\n$4\r\nm102\r\n$2\r\n51\r\n$4\r\nm103\r\n$4\r\n51.5\r\n$4\r\nm104\r\n$2\r\n52\r\n", want3: "*10\r\n*2\r\n$4\r\nm095\r\n,47.5\r\n*2\r\n$4\r\nm096\r\n,48\r\n*2\r\n$4\r\nm097\r\n,48.5\r\n*2\r\n$4\r\nm098\r\n,49\r\n*2\r\n$4\r\nm099\r\n,49.5\r\n*2\r\n$4\r\nm100\r\n,50\r\n*2\r\n$4\r\nm101\r\n,50.5\r\n*2\r\n$4\r\nm102\r\n,51\r\n*2\r\n$4\r\nm103\r\n,51.5\r\n*2\r\n$4\r\nm104\r\n,52\r\n"},
@@ -675,12 +465,12 @@ var zsetCases = []zsetCase{
 // over RESP2 and RESP3, including its errors and score formatting.
 func TestZSetProtocol_Replies(t *testing.T) {
 	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := zsetStartSessdb(t, t.TempDir())
-		zsetRun(t, addr, "", zsetCases)
+		addr, _ := harnessStartSessdb(t, t.TempDir())
+		harnessRun(t, addr, "", zsetCases)
 	})
 	t.Run("redis", func(t *testing.T) {
-		addr, version := zsetStartRedis(t)
-		zsetRun(t, addr, version, zsetCases)
+		addr, version := harnessStartRedis(t)
+		harnessRun(t, addr, version, zsetCases)
 	})
 }
 
@@ -688,8 +478,8 @@ func TestZSetProtocol_Replies(t *testing.T) {
 // restart of the server.
 func TestZSetProtocol_Restart(t *testing.T) {
 	dir := t.TempDir()
-	addr, stop := zsetStartSessdb(t, dir)
-	c := zsetDial(t, addr, 2)
+	addr, stop := harnessStartSessdb(t, dir)
+	c := harnessDial(t, addr, 2)
 	require.Equal(t, ":5\r\n", c.do(t, "ZADD", "z", "1.5", "a", "-inf", "b", "inf", "c", "-0", "d", "0.1", "e"))
 	require.Equal(t, ":1\r\n", c.do(t, "ZREM", "z", "e"))
 	require.Equal(t, "$3\r\n2.5\r\n", c.do(t, "ZINCRBY", "z", "1", "a"))
@@ -701,7 +491,7 @@ func TestZSetProtocol_Restart(t *testing.T) {
 	require.Equal(t, ":1\r\n", c.do(t, "EXPIRE", "ttl", "1000"))
 	require.Equal(t, "+OK\r\n", c.do(t, "RENAME", "z", "renamed"))
 
-	read := func(c *zsetConn) []string {
+	read := func(c *harnessConn) []string {
 		return []string{
 			c.do(t, "ZRANGE", "renamed", "0", "-1", "WITHSCORES"),
 			c.do(t, "ZRANGE", "big", "45", "55", "WITHSCORES"),
@@ -719,8 +509,8 @@ func TestZSetProtocol_Restart(t *testing.T) {
 	require.Equal(t, "+zset\r\n", before[5])
 	stop()
 
-	addr, _ = zsetStartSessdb(t, dir)
-	c = zsetDial(t, addr, 2)
+	addr, _ = harnessStartSessdb(t, dir)
+	c = harnessDial(t, addr, 2)
 	require.Equal(t, before, read(c))
 	ttl, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(c.do(t, "TTL", "ttl"), ":")))
 	require.NoError(t, err)
@@ -740,9 +530,9 @@ func TestZSetProtocol_KeyspaceEvents(t *testing.T) {
 		"new y", "zadd y", "zremrangebylex y", "del y", "new y", "zincr y", "new done", "zadd done",
 	}
 	check := func(t *testing.T, addr string) {
-		c := zsetDial(t, addr, 2)
+		c := harnessDial(t, addr, 2)
 		require.Equal(t, "+OK\r\n", c.do(t, "CONFIG", "SET", "notify-keyspace-events", "Egzn"))
-		sub := zsetDial(t, addr, 2)
+		sub := harnessDial(t, addr, 2)
 		require.Equal(t, "*3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n", sub.do(t, "PSUBSCRIBE", "__keyevent@0__:*"))
 		for _, cmd := range script {
 			c.do(t, strings.Fields(cmd)...)
@@ -750,7 +540,7 @@ func TestZSetProtocol_KeyspaceEvents(t *testing.T) {
 		var got []string
 		for len(got) < len(want) {
 			var msg strings.Builder
-			require.NoError(t, zsetReadReply(sub.r, &msg))
+			require.NoError(t, harnessReadReply(sub.r, &msg))
 			parts := strings.Split(msg.String(), "\r\n") // *4 $8 pmessage $n pattern $n channel $n key
 			require.Len(t, parts, 10, "%q", msg.String())
 			got = append(got, strings.TrimPrefix(parts[6], "__keyevent@0__:")+" "+parts[8])
@@ -761,11 +551,11 @@ func TestZSetProtocol_KeyspaceEvents(t *testing.T) {
 		require.Equal(t, want, got)
 	}
 	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := zsetStartSessdb(t, t.TempDir())
+		addr, _ := harnessStartSessdb(t, t.TempDir())
 		check(t, addr)
 	})
 	t.Run("redis", func(t *testing.T) {
-		addr, _ := zsetStartRedis(t)
+		addr, _ := harnessStartRedis(t)
 		check(t, addr)
 	})
 }
