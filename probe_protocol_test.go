@@ -1,23 +1,13 @@
 package sessdb_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/sessdb/sessdb"
-	"github.com/sessdb/sessdb/config"
-	"github.com/sessdb/sessdb/server"
 )
 
 // The probe protocol test sends the small commands clients and tools probe
@@ -26,173 +16,6 @@ import (
 // redis-server, over RESP2 and RESP3. Deterministic replies are compared
 // byte for byte, the rest by shape. Its helpers are prefixed probe so that
 // the file stands on its own.
-
-const probeNoRedis = "redis-server not on PATH: install Debian redis-server to prove the probe-command expectations against real Redis"
-
-// probeStep is one command and its raw reply in RESP2 and (when different)
-// RESP3, or a regexp its reply must match.
-type probeStep struct {
-	cmd   string
-	want  string
-	want3 string
-	shape string // regexp, used instead of want
-}
-
-// probeCase is a script run on an empty database. sessdbOnly, when set,
-// says why Redis answers differently, and the case is not sent to Redis.
-type probeCase struct {
-	name       string
-	sessdbOnly string
-	steps      []probeStep
-}
-
-func probeStartSessdb(t *testing.T, dir string) string {
-	t.Helper()
-	cfg, err := config.Load([]string{"--port", "0", "--bind", "127.0.0.1", "--dir", dir})
-	require.NoError(t, err)
-	db, err := sessdb.Open(filepath.Join(dir, "sessdb.db"), &sessdb.Options{Databases: cfg.Databases()})
-	require.NoError(t, err)
-	srv := server.New(cfg, db, nil)
-	require.NoError(t, srv.Listen())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	t.Cleanup(func() {
-		require.NoError(t, srv.Close())
-		require.NoError(t, <-done)
-		require.NoError(t, db.Close())
-	})
-	return srv.Addr().String()
-}
-
-// probeStartRedis runs redis-server without persistence, with DEBUG enabled
-// (Redis 7 refuses it by default), on a free port, or skips the test.
-func probeStartRedis(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip(probeNoRedis)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, ln.Close())
-	var out strings.Builder
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--daemonize", "no", "--enable-debug-command", "yes")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", port)
-	require.Eventually(t, func() bool {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			return false
-		}
-		conn.Close()
-		return true
-	}, 5*time.Second, 10*time.Millisecond, "redis-server did not start: %s", &out)
-	return addr
-}
-
-type probeConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func probeDial(t *testing.T, addr string, proto int) *probeConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	c := &probeConn{conn: conn, r: bufio.NewReader(conn)}
-	if proto == 3 {
-		require.True(t, strings.HasPrefix(c.do(t, "HELLO", "3"), "%"))
-	}
-	return c
-}
-
-func (c *probeConn) do(t *testing.T, args ...string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	require.NoError(t, c.conn.SetDeadline(time.Now().Add(10*time.Second)))
-	_, err := io.WriteString(c.conn, b.String())
-	require.NoError(t, err)
-	var reply strings.Builder
-	require.NoError(t, probeReadReply(c.r, &reply), "reply to %q so far: %q", args, reply.String())
-	return reply.String()
-}
-
-// probeReadReply copies one RESP2 or RESP3 reply from r to out.
-func probeReadReply(r *bufio.Reader, out *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	out.WriteString(line)
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return fmt.Errorf("malformed line %q", line)
-	}
-	n, _ := strconv.Atoi(line[1 : len(line)-2])
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		out.Write(buf)
-	case '*', '~', '>':
-		for i := 0; i < n; i++ {
-			if err := probeReadReply(r, out); err != nil {
-				return err
-			}
-		}
-	case '%', '|':
-		for i := 0; i < 2*n; i++ {
-			if err := probeReadReply(r, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// probeRun runs every case on addr over RESP2 and RESP3.
-func probeRun(t *testing.T, addr string, isRedis bool, cases []probeCase) {
-	for _, proto := range []int{2, 3} {
-		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
-			c := probeDial(t, addr, proto)
-			for _, tc := range cases {
-				if isRedis && tc.sessdbOnly != "" {
-					t.Logf("%s: not checked against Redis: %s", tc.name, tc.sessdbOnly)
-					continue
-				}
-				require.Equal(t, "+OK\r\n", c.do(t, "FLUSHALL"))
-				for _, s := range tc.steps {
-					got := c.do(t, strings.Fields(s.cmd)...)
-					if s.shape != "" {
-						require.Regexp(t, regexp.MustCompile(s.shape), got, "%s: %q over RESP%d", tc.name, s.cmd, proto)
-						continue
-					}
-					want := s.want
-					if proto == 3 && s.want3 != "" {
-						want = s.want3
-					}
-					require.Equal(t, want, got, "%s: %q over RESP%d", tc.name, s.cmd, proto)
-				}
-			}
-		})
-	}
-}
 
 const (
 	probeLatencyDoctor = "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
@@ -207,8 +30,8 @@ func probeVerbatim(s string) string {
 
 // probeCases were recorded from redis-server 7.0.15 (started with
 // --enable-debug-command yes); TestProbeProtocol_Replies re-proves them.
-var probeCases = []probeCase{
-	{name: "client no-evict and tracking off", steps: []probeStep{
+var probeCases = []harnessCase{
+	{name: "client no-evict and tracking off", steps: []harnessStep{
 		{cmd: "CLIENT NO-EVICT on", want: "+OK\r\n"},
 		{cmd: "CLIENT NO-EVICT OFF", want: "+OK\r\n"},
 		{cmd: "CLIENT NO-EVICT maybe", want: "-ERR syntax error\r\n"},
@@ -218,7 +41,7 @@ var probeCases = []probeCase{
 		{cmd: "CLIENT TRACKING", want: "-ERR wrong number of arguments for 'client|tracking' command\r\n"},
 		{cmd: "CLIENT TRACKING bad", want: "-ERR syntax error\r\n"},
 	}},
-	{name: "wait", steps: []probeStep{
+	{name: "wait", steps: []harnessStep{
 		{cmd: "SET k v", want: "+OK\r\n"},
 		{cmd: "WAIT 0 0", want: ":0\r\n"},
 		{cmd: "WAIT 1 10", want: ":0\r\n"},
@@ -230,7 +53,7 @@ var probeCases = []probeCase{
 		{cmd: "WAIT 0", want: "-ERR wrong number of arguments for 'wait' command\r\n"},
 		{cmd: "WAIT 0 0 0", want: "-ERR wrong number of arguments for 'wait' command\r\n"},
 	}},
-	{name: "latency", steps: []probeStep{
+	{name: "latency", steps: []harnessStep{
 		{cmd: "LATENCY LATEST", want: "*0\r\n"},
 		{cmd: "LATENCY HISTORY command", want: "*0\r\n"},
 		{cmd: "LATENCY RESET", want: ":0\r\n"},
@@ -244,7 +67,7 @@ var probeCases = []probeCase{
 		{cmd: "LATENCY DOCTOR x", want: "-ERR wrong number of arguments for 'latency|doctor' command\r\n"},
 		{cmd: "LATENCY foo", want: "-ERR unknown subcommand 'foo'. Try LATENCY HELP.\r\n"},
 	}},
-	{name: "slowlog", steps: []probeStep{
+	{name: "slowlog", steps: []harnessStep{
 		{cmd: "SLOWLOG RESET", want: "+OK\r\n"}, // Redis logged DEBUG SLEEP 0.01
 		{cmd: "SLOWLOG GET", want: "*0\r\n"},
 		{cmd: "SLOWLOG GET 5", want: "*0\r\n"},
@@ -260,7 +83,7 @@ var probeCases = []probeCase{
 		{cmd: "SLOWLOG LEN x", want: "-ERR wrong number of arguments for 'slowlog|len' command\r\n"},
 		{cmd: "SLOWLOG RESET x", want: "-ERR wrong number of arguments for 'slowlog|reset' command\r\n"},
 	}},
-	{name: "memory usage", steps: []probeStep{
+	{name: "memory usage", steps: []harnessStep{
 		{cmd: "MEMORY USAGE nokey", want: "$-1\r\n", want3: "_\r\n"},
 		{cmd: "MEMORY USAGE nokey SAMPLES x", want: "-ERR value is not an integer or out of range\r\n"},
 		{cmd: "SET s hello", want: "+OK\r\n"},
@@ -283,7 +106,7 @@ var probeCases = []probeCase{
 		{cmd: "MEMORY HELP x", want: "-ERR wrong number of arguments for 'memory|help' command\r\n"},
 		{cmd: "MEMORY foo", want: "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n"},
 	}},
-	{name: "debug", steps: []probeStep{
+	{name: "debug", steps: []harnessStep{
 		{cmd: "DEBUG SLEEP 0", want: "+OK\r\n"},
 		{cmd: "DEBUG SLEEP 0.01", want: "+OK\r\n"},
 		{cmd: "DEBUG SLEEP x", want: "+OK\r\n"},
@@ -303,7 +126,7 @@ var probeCases = []probeCase{
 		{cmd: "DEBUG OBJECT nokey", want: "+QUEUED\r\n"},
 		{cmd: "EXEC", want: "*1\r\n-ERR no such key\r\n"},
 	}},
-	{name: "object freq and idletime", steps: []probeStep{
+	{name: "object freq and idletime", steps: []harnessStep{
 		{cmd: "OBJECT FREQ nokey", want: "$-1\r\n", want3: "_\r\n"},
 		{cmd: "OBJECT IDLETIME nokey", want: "$-1\r\n", want3: "_\r\n"},
 		{cmd: "SET s v", want: "+OK\r\n"},
@@ -315,18 +138,18 @@ var probeCases = []probeCase{
 		{cmd: "CONFIG SET maxmemory-policy noeviction", want: "+OK\r\n"},
 	}},
 	// What sessdb deliberately answers differently from Redis 7.0.15.
-	{name: "client tracking on is refused", sessdbOnly: "Redis 7.0.15 answers +OK and then sends invalidations, which sessdb does not", steps: []probeStep{
+	{name: "client tracking on is refused", sessdbOnly: "Redis 7.0.15 answers +OK and then sends invalidations, which sessdb does not", steps: []harnessStep{
 		{cmd: "CLIENT TRACKING on", want: "-ERR CLIENT TRACKING is not supported: sessdb does not implement client-side caching invalidation\r\n"},
 		{cmd: "CLIENT TRACKING ON OPTIN", want: "-ERR CLIENT TRACKING is not supported: sessdb does not implement client-side caching invalidation\r\n"},
 	}},
-	{name: "newer client subcommands", sessdbOnly: "CLIENT NO-TOUCH is Redis 7.2 and CLIENT MAINT_NOTIFICATIONS Redis 8.x; 7.0.15 answers unknown subcommand", steps: []probeStep{
+	{name: "newer client subcommands", sessdbOnly: "CLIENT NO-TOUCH is Redis 7.2 and CLIENT MAINT_NOTIFICATIONS Redis 8.x; 7.0.15 answers unknown subcommand", steps: []harnessStep{
 		{cmd: "CLIENT NO-TOUCH on", want: "+OK\r\n"},
 		{cmd: "CLIENT NO-TOUCH off", want: "+OK\r\n"},
 		{cmd: "CLIENT NO-TOUCH x", want: "-ERR syntax error\r\n"},
 		{cmd: "CLIENT MAINT_NOTIFICATIONS", want: "+OK\r\n"},
 		{cmd: "CLIENT MAINT_NOTIFICATIONS on moving-endpoint-type internal-ip", want: "+OK\r\n"},
 	}},
-	{name: "debug sleep is capped", sessdbOnly: "Redis sleeps (stalling the whole server) for any time asked", steps: []probeStep{
+	{name: "debug sleep is capped", sessdbOnly: "Redis sleeps (stalling the whole server) for any time asked", steps: []harnessStep{
 		{cmd: "DEBUG SLEEP 1.5", want: "-ERR DEBUG SLEEP is limited to 0..1 seconds in sessdb\r\n"},
 		{cmd: "DEBUG SLEEP -1", want: "-ERR DEBUG SLEEP is limited to 0..1 seconds in sessdb\r\n"},
 	}},
@@ -334,16 +157,19 @@ var probeCases = []probeCase{
 
 func TestProbeProtocol_Replies(t *testing.T) {
 	t.Run("sessdb", func(t *testing.T) {
-		probeRun(t, probeStartSessdb(t, t.TempDir()), false, probeCases)
+		addr, _ := harnessStartSessdb(t, t.TempDir())
+		harnessRun(t, addr, "", probeCases)
 	})
 	t.Run("redis", func(t *testing.T) {
-		probeRun(t, probeStartRedis(t), true, probeCases)
+		addr, version := harnessStartRedis(t, "--enable-debug-command", "yes")
+		harnessRun(t, addr, version, probeCases)
 	})
 }
 
 // MEMORY USAGE grows with the value, and DEBUG SLEEP really sleeps.
 func TestProbeProtocol_MemoryAndSleep(t *testing.T) {
-	c := probeDial(t, probeStartSessdb(t, t.TempDir()), 2)
+	addr, _ := harnessStartSessdb(t, t.TempDir())
+	c := harnessDial(t, addr, 2)
 	usage := func(key string) int {
 		r := c.do(t, "MEMORY", "USAGE", key)
 		require.Regexp(t, `^:\d+\r\n$`, r)
