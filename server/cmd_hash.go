@@ -152,12 +152,7 @@ func cmdHdel(c *Client, tx *storage.Tx, args [][]byte) {
 			n++
 		}
 	}
-	if n > 0 {
-		c.notify(evHash, "hdel", c.db, string(args[1]))
-		if v.Len() == 0 {
-			c.notify(evGeneric, "del", c.db, string(args[1]))
-		}
-	}
+	c.notifyRemoved(evHash, "hdel", v, n, string(args[1]))
 	c.writeInt(n)
 }
 

@@ -79,12 +79,7 @@ func cmdSrem(c *Client, tx *storage.Tx, args [][]byte) {
 			n++
 		}
 	}
-	if n > 0 {
-		c.notify(evSet, "srem", c.db, string(args[1]))
-		if v.Len() == 0 {
-			c.notify(evGeneric, "del", c.db, string(args[1]))
-		}
-	}
+	c.notifyRemoved(evSet, "srem", v, n, string(args[1]))
 	c.writeInt(n)
 }
 
@@ -188,12 +183,7 @@ func cmdSpop(c *Client, tx *storage.Tx, args [][]byte) {
 	for _, m := range picked {
 		_, _ = tx.SRem(c.db, string(args[1]), m)
 	}
-	if len(picked) > 0 {
-		c.notify(evSet, "spop", c.db, string(args[1]))
-		if v.Len() == 0 {
-			c.notify(evGeneric, "del", c.db, string(args[1]))
-		}
-	}
+	c.notifyRemoved(evSet, "spop", v, int64(len(picked)), string(args[1]))
 	if count < 0 {
 		c.writeBulkString(picked[0])
 		return
@@ -251,10 +241,7 @@ func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	if string(args[1]) != string(args[2]) {
 		_, _ = tx.SRem(c.db, string(args[1]), m)
-		c.notify(evSet, "srem", c.db, string(args[1]))
-		if src.Len() == 0 {
-			c.notify(evGeneric, "del", c.db, string(args[1]))
-		}
+		c.notifyRemoved(evSet, "srem", src, 1, string(args[1]))
 		if dst == nil {
 			c.notify(evNew, "new", c.db, string(args[2]))
 		}

@@ -387,20 +387,8 @@ func cmdZrem(c *Client, tx *storage.Tx, args [][]byte) {
 			n++
 		}
 	}
-	c.notifyRemoved(v, "zrem", n, string(args[1]))
+	c.notifyRemoved(evZSet, "zrem", v, n, string(args[1]))
 	c.writeInt(n)
-}
-
-// notifyRemoved reports the keyspace events of a removal of n members from
-// v: the command's event, then "del" when the key went with its last member.
-func (c *Client) notifyRemoved(v *storage.Value, event string, n int64, key string) {
-	if n == 0 {
-		return
-	}
-	c.notify(evZSet, event, c.db, key)
-	if v.Len() == 0 {
-		c.notify(evGeneric, "del", c.db, key)
-	}
 }
 
 func cmdZscore(c *Client, tx *storage.Tx, args [][]byte) {
@@ -720,7 +708,7 @@ func cmdZremrange(c *Client, tx *storage.Tx, args [][]byte) {
 	for _, e := range es {
 		_, _ = tx.ZRem(c.db, string(args[1]), e.member)
 	}
-	c.notifyRemoved(v, event, int64(len(es)), string(args[1]))
+	c.notifyRemoved(evZSet, event, v, int64(len(es)), string(args[1]))
 	c.writeInt(int64(len(es)))
 }
 
@@ -768,7 +756,7 @@ func cmdZpop(c *Client, tx *storage.Tx, args [][]byte) {
 	if fromMax {
 		event = "zpopmax"
 	}
-	c.notifyRemoved(v, event, int64(len(es)), string(args[1]))
+	c.notifyRemoved(evZSet, event, v, int64(len(es)), string(args[1]))
 	c.writeElements(es, true, count < 0)
 }
 

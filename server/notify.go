@@ -164,3 +164,16 @@ func (c *Client) notifyNewIfMissing(tx *storage.Tx, db int, key string) {
 		c.notify(evNew, "new", db, key)
 	}
 }
+
+// notifyRemoved reports the keyspace events of removing n fields or members
+// from the collection v at key: the family's event, then "del" when that
+// emptied (and so deleted) the key.
+func (c *Client) notifyRemoved(class config.KeyspaceEvents, event string, v *storage.Value, n int64, key string) {
+	if n == 0 {
+		return
+	}
+	c.notify(class, event, c.db, key)
+	if v.Len() == 0 {
+		c.notify(evGeneric, "del", c.db, key)
+	}
+}
