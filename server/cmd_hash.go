@@ -142,18 +142,7 @@ func cmdHgetall(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdHdel(c *Client, tx *storage.Tx, args [][]byte) {
-	v, ok := c.lookupHash(tx, args[1])
-	if !ok {
-		return
-	}
-	var n int64
-	for _, f := range args[2:] {
-		if gone, _ := tx.HDel(c.db, string(args[1]), string(f)); gone {
-			n++
-		}
-	}
-	c.notifyRemoved(evHash, "hdel", v, n, string(args[1]))
-	c.writeInt(n)
+	c.removeMembers(tx, args, (*Client).lookupHash, tx.HDel, evHash, "hdel")
 }
 
 func cmdHexists(c *Client, tx *storage.Tx, args [][]byte) {

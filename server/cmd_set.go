@@ -69,18 +69,7 @@ func cmdSadd(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdSrem(c *Client, tx *storage.Tx, args [][]byte) {
-	v, ok := c.lookupSet(tx, args[1])
-	if !ok {
-		return
-	}
-	var n int64
-	for _, m := range args[2:] {
-		if gone, _ := tx.SRem(c.db, string(args[1]), string(m)); gone {
-			n++
-		}
-	}
-	c.notifyRemoved(evSet, "srem", v, n, string(args[1]))
-	c.writeInt(n)
+	c.removeMembers(tx, args, (*Client).lookupSet, tx.SRem, evSet, "srem")
 }
 
 func members(v *storage.Value) []string {

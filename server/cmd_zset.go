@@ -377,18 +377,7 @@ func cmdZadd(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdZrem(c *Client, tx *storage.Tx, args [][]byte) {
-	v, ok := c.lookupZSet(tx, args[1])
-	if !ok {
-		return
-	}
-	var n int64
-	for _, m := range args[2:] {
-		if gone, _ := tx.ZRem(c.db, string(args[1]), string(m)); gone {
-			n++
-		}
-	}
-	c.notifyRemoved(evZSet, "zrem", v, n, string(args[1]))
-	c.writeInt(n)
+	c.removeMembers(tx, args, (*Client).lookupZSet, tx.ZRem, evZSet, "zrem")
 }
 
 func cmdZscore(c *Client, tx *storage.Tx, args [][]byte) {

@@ -177,3 +177,24 @@ func (c *Client) notifyRemoved(class config.KeyspaceEvents, event string, v *sto
 		c.notify(evGeneric, "del", c.db, key)
 	}
 }
+
+// removeMembers runs HDEL, SREM or ZREM: key args[1], members args[2:]. It
+// answers how many were removed and reports the keyspace events.
+func (c *Client) removeMembers(tx *storage.Tx, args [][]byte,
+	lookup func(*Client, *storage.Tx, []byte) (*storage.Value, bool),
+	remove func(db int, key, member string) (bool, error),
+	class config.KeyspaceEvents, event string) {
+	v, ok := lookup(c, tx, args[1])
+	if !ok {
+		return
+	}
+	key := string(args[1])
+	var n int64
+	for _, m := range args[2:] {
+		if gone, _ := remove(c.db, key, string(m)); gone {
+			n++
+		}
+	}
+	c.notifyRemoved(class, event, v, n, key)
+	c.writeInt(n)
+}
