@@ -26,6 +26,19 @@ func (c *Client) dispatch(args [][]byte) {
 		c.reject(args, errNoAuth)
 		return
 	}
+	// Redis's order: NOAUTH, then ACL (NOPERM), then OOM, then MISCONF.
+	if msg := c.checkACL(cmd, args); msg != "" {
+		c.reject(args, msg)
+		return
+	}
+	if msg := c.srv.checkMemory(cmd); msg != "" {
+		c.reject(args, msg)
+		return
+	}
+	if msg := c.srv.checkPersistence(cmd); msg != "" {
+		c.reject(args, msg)
+		return
+	}
 	if c.resp == 2 && c.subscribed() && !pubsubAllowed[cmd.name] {
 		c.reject(args, fmt.Sprintf(errPubsubContext, cmd.name))
 		return
