@@ -2,6 +2,8 @@ package storage
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +38,18 @@ type CommitStats struct {
 	LogRecords  int64  // records in the log not yet folded
 	LastErr     error  // the last commit error, nil after a successful commit
 	LastSuccess time.Time
+	// Failing is the error that stopped the commit path, nil while it is
+	// healthy. While it is set, Unwritten records wait in memory and the
+	// committer retries them every RetryInterval.
+	Failing      error
+	FailingSince time.Time
+	Unwritten    int    // records that failed to commit and wait for a retry
+	Retries      uint64 // failed commit attempts, in total
 }
+
+// ErrUnwritten wraps the commit error when Close could not write records
+// that failed earlier: those changes were never acknowledged, and are lost.
+var ErrUnwritten = errors.New("storage: changes could not be written before close")
 
 // committer is the single goroutine that writes to bbolt.
 type committer struct {
@@ -48,21 +61,39 @@ type committer struct {
 	gen      *Commit
 	spare    []byte
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	wake     chan struct{}
+	retryNow chan struct{} // RetryNow: retry unwritten records without waiting for the ticker
+	stop     chan struct{}
+	done     chan struct{}
 
 	seq        uint64 // last log sequence written
 	logRecords atomic.Int64
+
+	// After a failed commit its records stay here, ahead of anything queued
+	// since, and are retried every retryEvery until a commit succeeds:
+	// memory already shows them, so the disk must get them too.
+	unwritten  []byte
+	nUnwritten int
+	unwrittenN atomic.Int64 // nUnwritten, for Stats from other goroutines
+	retryEvery time.Duration
+	failing    atomic.Pointer[failure]
+	retries    atomic.Uint64
 
 	foldAt    int           // fold while the log holds more records than this
 	foldChunk int           // records folded per transaction
 	idleFold  time.Duration // fold the whole log after this long without commits
 
+	obs                      commitObserver // batch size and commit latency histograms (stats.go)
 	commits, records, folded atomic.Uint64
 	statsMu                  sync.Mutex
 	lastErr                  error
 	lastSuccess              time.Time
+}
+
+// failure is the error that put the commit path into its failed state.
+type failure struct {
+	err   error
+	since time.Time
 }
 
 func newCommitter(d *disk, seq uint64, logRecords int64, o *Options) *committer {
@@ -70,12 +101,15 @@ func newCommitter(d *disk, seq uint64, logRecords int64, o *Options) *committer 
 		disk:      d,
 		gen:       newCommit(),
 		wake:      make(chan struct{}, 1),
+		retryNow:  make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 		seq:       seq,
 		foldAt:    o.FoldThreshold,
 		foldChunk: o.FoldChunk,
 		idleFold:  o.IdleFold,
+
+		retryEvery: o.RetryInterval,
 	}
 	c.logRecords.Store(logRecords)
 	go c.run()
@@ -103,12 +137,32 @@ func (c *committer) run() {
 	defer close(c.done)
 	idle := time.NewTimer(c.idleFold)
 	defer idle.Stop()
+	retry := time.NewTicker(c.retryEvery)
+	defer retry.Stop()
 	for {
 		select {
 		case <-c.wake:
+			if c.failing.Load() != nil {
+				// Do not hammer a failed disk: new records join the
+				// unwritten ones and their waiters learn of the failure now.
+				c.deferPending()
+				continue
+			}
+			c.commitPending()
+		case <-retry.C:
+			if c.failing.Load() == nil {
+				continue
+			}
+			c.commitPending()
+		case <-c.retryNow:
+			if c.failing.Load() == nil {
+				continue
+			}
 			c.commitPending()
 		case <-idle.C:
-			c.foldAll()
+			if c.failing.Load() == nil {
+				c.foldAll()
+			}
 			idle.Reset(c.idleFold)
 			continue
 		case <-c.stop:
@@ -128,17 +182,30 @@ func (c *committer) run() {
 // commitPending writes everything queued in one bbolt transaction (one fsync
 // pair), folding a chunk of the log into the same transaction when the log
 // has grown past its threshold, and then releases every waiter.
+//
+// When the transaction fails (disk full, I/O error) nothing of it is on disk
+// (bbolt rolled it back), but memory already shows its changes. Its records
+// are kept, ahead of anything queued later, and retried until a commit
+// succeeds; the waiters get the error at once, so no client is ever told OK
+// for them. Once a retry succeeds memory and disk agree again.
 func (c *committer) commitPending() {
 	c.mu.Lock()
 	buf, n, g := c.pending, c.nPending, c.gen
 	c.pending, c.nPending, c.gen = c.spare[:0], 0, newCommit()
 	c.mu.Unlock()
+	if c.nUnwritten > 0 {
+		buf = append(c.unwritten, buf...)
+		n += c.nUnwritten
+		c.unwritten, c.nUnwritten = nil, 0
+		c.unwrittenN.Store(0)
+	}
 	if n == 0 {
 		c.spare = buf
 		close(g.done)
 		return
 	}
 	var folded int
+	start := time.Now()
 	err := c.disk.db.Update(func(tx *bolt.Tx) error {
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], c.seq+1)
@@ -154,6 +221,7 @@ func (c *committer) commitPending() {
 		}
 		return nil
 	})
+	c.obs.observe(n, time.Since(start), err)
 	c.statsMu.Lock()
 	c.lastErr = err
 	if err == nil {
@@ -166,14 +234,52 @@ func (c *committer) commitPending() {
 		c.records.Add(uint64(n))
 		c.folded.Add(uint64(folded))
 		c.logRecords.Add(int64(n - folded))
+		if c.failing.Swap(nil) != nil {
+			c.unwritten = nil // let a large retry buffer go
+		}
 	} else {
 		// bbolt rolled back; the dbmap may have been swapped in memory by a
 		// fold, so reload it from the file.
 		_ = c.disk.reloadDBMap()
+		c.retries.Add(1)
+		c.unwritten, c.nUnwritten = buf, n
+		c.unwrittenN.Store(int64(n))
+		if f := c.failing.Load(); f == nil {
+			c.failing.Store(&failure{err: err, since: time.Now()})
+		} else {
+			c.failing.Store(&failure{err: err, since: f.since})
+		}
+		c.spare = nil
+		g.err = err
+		close(g.done)
+		return
 	}
 	g.err = err
 	close(g.done)
 	c.spare = buf[:0]
+}
+
+// deferPending moves what is queued behind the unwritten records without
+// trying the disk, and fails its waiters with the current error.
+func (c *committer) deferPending() {
+	f := c.failing.Load()
+	c.mu.Lock()
+	buf, n, g := c.pending, c.nPending, c.gen
+	c.pending, c.nPending, c.gen = nil, 0, newCommit()
+	c.mu.Unlock()
+	c.unwritten = append(c.unwritten, buf...)
+	c.nUnwritten += n
+	c.unwrittenN.Store(int64(c.nUnwritten))
+	g.err = f.err
+	close(g.done)
+}
+
+// failed returns the error that stopped the commit path, or nil.
+func (c *committer) failed() error {
+	if f := c.failing.Load(); f != nil {
+		return f.err
+	}
+	return nil
 }
 
 // foldAll folds the whole log into the buckets, one chunk per transaction,
@@ -206,20 +312,32 @@ func (c *committer) foldAll() {
 	}
 }
 
-func (c *committer) close() {
+// close commits what is queued (retrying unwritten records once more) and
+// stops the committer. It returns ErrUnwritten if records are still unwritten.
+func (c *committer) close() error {
 	close(c.stop)
 	<-c.done
+	if c.nUnwritten > 0 {
+		return fmt.Errorf("%w: %d records: %v", ErrUnwritten, c.nUnwritten, c.failed())
+	}
+	return nil
 }
 
 func (c *committer) stats() CommitStats {
 	c.statsMu.Lock()
 	defer c.statsMu.Unlock()
-	return CommitStats{
+	st := CommitStats{
 		Commits:     c.commits.Load(),
 		Records:     c.records.Load(),
 		Folded:      c.folded.Load(),
 		LogRecords:  c.logRecords.Load(),
 		LastErr:     c.lastErr,
 		LastSuccess: c.lastSuccess,
+		Retries:     c.retries.Load(),
 	}
+	if f := c.failing.Load(); f != nil {
+		st.Failing, st.FailingSince = f.err, f.since
+		st.Unwritten = int(c.unwrittenN.Load())
+	}
+	return st
 }

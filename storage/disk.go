@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -299,6 +301,11 @@ func (d *disk) fold(tx *bolt.Tx, max int) (int, error) {
 			return 0, err
 		}
 	}
+	// Folding reads pages all over the file; give them back (a page-table
+	// walk, about a millisecond per GB mapped, against a fold's tens).
+	// fold runs on the committer goroutine, the only one that can remap
+	// the file, so the mapping cannot move under releaseMapped.
+	d.releaseMapped()
 	return len(recs), nil
 }
 
@@ -310,4 +317,176 @@ func (d *disk) reloadDBMap() error {
 		}
 		return dec.err
 	})
+}
+
+// loadBuckets reads one database's keys and fields buckets into its
+// keyspace. A key's fields are adjacent in the fields bucket (they share the
+// key's prefix), so each hash is assembled in one pass and stored as one
+// exactly sized compact slice (see Value).
+func (s *Store) loadBuckets(tx *bolt.Tx, db int) error {
+	kb, fb := s.disk.buckets(tx, db)
+	ks := s.keyspace(db)
+	if err := kb.ForEach(func(k, v []byte) error {
+		kind, deadline, str, err := decodeHeader(v)
+		if err != nil {
+			return fmt.Errorf("db %d key %q: %w", db, k, err)
+		}
+		val := &Value{kind: kind, deadline: deadline}
+		switch kind {
+		case KindString:
+			val.str = append([]byte(nil), str...)
+		case KindSet:
+			val.set = make(map[string]struct{})
+		case KindZSet:
+			val.zset = newZSet()
+		}
+		ks.put(string(k), val)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var (
+		cb      compactBuilder
+		cur     *Value // the hash being assembled
+		lastKey []byte
+		last    *Value
+	)
+	err := fb.ForEach(func(k, v []byte) error {
+		d := decoder{b: k}
+		key := d.bytes()
+		if d.err != nil {
+			return fmt.Errorf("db %d field entry %q: %w", db, k, ErrCorrupt)
+		}
+		field := d.b
+		val := last
+		if val == nil || !bytes.Equal(key, lastKey) {
+			if cur != nil {
+				cb.finish(cur)
+				cur = nil
+			}
+			val = ks.get(string(key))
+			if val == nil {
+				return fmt.Errorf("db %d: field of missing key %q: %w", db, key, ErrCorrupt)
+			}
+			lastKey = append(lastKey[:0], key...)
+			last = val
+		}
+		switch val.kind {
+		case KindHash:
+			cur = val
+			cb.add(field, v)
+		case KindSet:
+			val.set[string(field)] = struct{}{}
+		case KindZSet:
+			score, err := decodeScore(v)
+			if err != nil {
+				return fmt.Errorf("db %d: score of %q in %q: %w", db, field, key, err)
+			}
+			val.zset.set(string(field), score)
+		default:
+			return fmt.Errorf("db %d: field of string key %q: %w", db, key, ErrCorrupt)
+		}
+		return nil
+	})
+	if cur != nil {
+		cb.finish(cur)
+	}
+	return err
+}
+
+// replayLog applies the log's records to memory after the buckets are
+// loaded, and returns the last sequence and how many records it replayed.
+// Records are decoded as views of the mapped file (forEachRecordView) and
+// only what memory keeps is copied: a new key's name, a string's bytes, a
+// set member; a compact hash copies its fields into its own slice.
+func (s *Store) replayLog(tx *bolt.Tx) (uint64, int64, error) {
+	var seq uint64
+	var n int64
+	var grown []*Value
+	replay := func(r *Record) error {
+		if r.Op == OpFlushDB || r.Op == OpFlushAll || r.Op == OpSwapDB {
+			return s.applyToMemory(r)
+		}
+		if !s.validDB(r.DB) {
+			return ErrDBIndex
+		}
+		ks := s.keyspace(r.DB)
+		v := ks.get(r.Key)
+		// of returns key's value with the given kind, replacing another
+		// kind in place (the map keeps its own copy of the key).
+		of := func(kind Kind) *Value {
+			if v == nil {
+				v = &Value{kind: kind}
+				ks.put(strings.Clone(r.Key), v)
+			} else if v.kind != kind {
+				*v = Value{kind: kind}
+			}
+			return v
+		}
+		switch r.Op {
+		case OpSet:
+			of(KindString)
+			v.str = slices.Clone(r.Value)
+			v.deadline = r.Deadline
+		case OpDel:
+			ks.remove(r.Key)
+		case OpExpire:
+			if v != nil {
+				v.deadline = r.Deadline
+			}
+		case OpHSet:
+			if of(KindHash).hsetLoad(r.Field, r.Value) {
+				grown = append(grown, v)
+			}
+		case OpHDel:
+			if v != nil && v.kind == KindHash {
+				v.hdel(r.Field)
+			}
+		case OpSAdd:
+			if of(KindSet).set == nil {
+				v.set = make(map[string]struct{})
+			}
+			if _, ok := v.set[r.Field]; !ok {
+				v.set[strings.Clone(r.Field)] = struct{}{}
+			}
+		case OpSRem:
+			if v != nil && v.kind == KindSet {
+				delete(v.set, r.Field)
+			}
+		case OpZAdd:
+			score, err := decodeScore(r.Value)
+			if err != nil {
+				return err
+			}
+			if of(KindZSet).zset == nil {
+				v.zset = newZSet()
+			}
+			v.zset.set(strings.Clone(r.Field), score)
+		case OpZRem:
+			if v != nil && v.kind == KindZSet {
+				v.zset.remove(r.Field)
+			}
+		default:
+			return fmt.Errorf("%w: op %d", ErrCorrupt, r.Op)
+		}
+		return nil
+	}
+	c := tx.Bucket(bucketLog).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) != 8 {
+			return 0, 0, fmt.Errorf("log key %x: %w", k, ErrCorrupt)
+		}
+		m, err := forEachRecordView(v, replay)
+		if err != nil {
+			return 0, 0, fmt.Errorf("log entry %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		n += int64(m)
+		seq = binary.BigEndian.Uint64(k)
+	}
+	for _, v := range grown {
+		v.trimCompact()
+	}
+	// Open runs before the committer starts: nothing can remap the file.
+	s.disk.releaseMapped()
+	return seq, n, nil
 }

@@ -21,10 +21,26 @@
 // (package expiry) finds due keys and Reap turns them into deletions that go
 // through the same commit path.
 //
+// Eviction (evict.go): Tx.Evict removes keys of the visible databases under
+// a maxmemory policy (LRU by each Value's access second, random, or nearest
+// deadline), sampling as Redis does, as ordinary deletions through the
+// commit path. Internal databases are never evicted.
+//
 // Volatile writes (volatile.go) change memory without recording anything:
 // sessions use them to slide an idle deadline cheaply, and record the new
 // last-seen time only every so often, so a crash can only make a session
 // expire early, never late.
+//
+// Statistics (stats.go): the committer keeps histograms of records per
+// group commit and of commit latency (the bbolt transaction and its fsyncs)
+// in plain atomics; CommitHistograms reads them for the metrics.
+//
+// Disk errors: when a commit fails (disk full, I/O error) its waiters get
+// the error, its records stay queued ahead of later ones, and the committer
+// retries them every Options.RetryInterval until the disk takes them, so
+// memory and disk converge; Failing reports the state meanwhile. Backup
+// (backup.go) copies a consistent snapshot while serving; BackupFile,
+// CheckFile and CompactFile work on a file no server has open.
 //
 // Caveats: Tx is not goroutine-safe and must not escape its Update or View
 // callback. Values returned by Lookup are read-only views. storage never sees

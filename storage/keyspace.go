@@ -2,7 +2,12 @@ package storage
 
 import (
 	"hash/maphash"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sort"
+	"sync"
 )
 
 // shardBits fixes how many contiguous hash ranges a keyspace is cut into. A
@@ -160,4 +165,86 @@ func ScanFields[V any](m map[string]V, cursor uint64, count int) ([]string, uint
 		next = 1
 	}
 	return out, next
+}
+
+// The garbage collector's headroom. With GOGC=100 a Go heap grows to twice
+// its live size between collections, and the process's RSS follows it: for
+// a keyspace of a gigabyte that is a gigabyte of garbage kept around. The
+// tuner caps the headroom at max(GCMinHeadroom, live/4) by lowering the
+// GOGC percentage as the live heap grows (never below 25, never above 100),
+// after every collection. Collections of a large keyspace stay cheap because
+// compact values (one pointer-free slice per hash) are never scanned.
+const (
+	// GCMinHeadroom is the headroom the tuner always allows.
+	GCMinHeadroom = 64 << 20
+	gcMinPercent  = 25
+)
+
+var gcTunerOnce sync.Once
+
+// TuneGC starts the headroom tuner for the life of the process, unless the
+// GOGC environment variable is set (the operator's choice wins). It is
+// idempotent; servers call it at start-up, embedders may.
+func TuneGC() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	gcTunerOnce.Do(func() {
+		t := &gcTuner{sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, percent: 100}
+		t.arm()
+	})
+}
+
+type gcTuner struct {
+	mu      sync.Mutex
+	sample  []metrics.Sample
+	percent int
+}
+
+// gcSentinel is garbage as soon as it is made: its finalizer runs after the
+// next collection, adjusts the percentage and makes the next sentinel.
+type gcSentinel struct{ t *gcTuner }
+
+func (t *gcTuner) arm() {
+	runtime.SetFinalizer(&gcSentinel{t}, func(s *gcSentinel) {
+		s.t.adjust()
+		s.t.arm()
+	})
+}
+
+func (t *gcTuner) adjust() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	metrics.Read(t.sample)
+	if t.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live := t.sample[0].Value.Uint64()
+	p := gcPercentFor(live)
+	if p != t.percent {
+		t.percent = p
+		debug.SetGCPercent(p)
+	}
+	// A soft limit a little above the goal makes the runtime return
+	// freed pages to the OS promptly after a burst, instead of keeping
+	// the burst's peak resident.
+	debug.SetMemoryLimit(memoryLimitFor(live, p))
+}
+
+// memoryLimitFor is the soft memory limit for a live heap and a GOGC
+// percentage: the heap goal plus an eighth of it and GCMinHeadroom for
+// everything that is not heap (stacks, buffers, the runtime's own).
+func memoryLimitFor(live uint64, percent int) int64 {
+	goal := live + live*uint64(percent)/100
+	return int64(goal + goal/8 + GCMinHeadroom)
+}
+
+// gcPercentFor is the GOGC percentage that allows max(GCMinHeadroom,
+// live/4) bytes of garbage over a live heap of live bytes.
+func gcPercentFor(live uint64) int {
+	if live == 0 {
+		return 100
+	}
+	p := int(uint64(GCMinHeadroom) * 100 / live)
+	return min(100, max(gcMinPercent, p))
 }

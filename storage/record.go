@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // Op says what a Record changes.
@@ -119,6 +120,24 @@ func (d *decoder) bytes() []byte {
 
 func (d *decoder) string() string { return string(d.bytes()) }
 
+// str is the next string: a copy, or a view of the decoded bytes.
+func (d *decoder) str(copies bool) string {
+	v := d.bytes()
+	if copies {
+		return string(v)
+	}
+	return unsafe.String(unsafe.SliceData(v), len(v))
+}
+
+// val is the next byte string: a copy, or a view of the decoded bytes.
+func (d *decoder) val(copies bool) []byte {
+	v := d.bytes()
+	if copies {
+		return append([]byte{}, v...)
+	}
+	return v
+}
+
 // DecodeRecords decodes a sequence of encoded records. Values are copied, so
 // the result does not alias b.
 func DecodeRecords(b []byte) ([]Record, error) {
@@ -137,30 +156,42 @@ func DecodeRecords(b []byte) ([]Record, error) {
 // fn with each; values and strings are copies, so fn may keep them. It
 // returns how many records it decoded.
 func forEachRecord(b []byte, fn func(*Record) error) (int, error) {
+	return decodeEach(b, true, fn)
+}
+
+// forEachRecordView is forEachRecord without the copies: the record's Key,
+// Field and Value are views of b, valid only while b is, so fn must copy
+// whatever it keeps. Replaying the log on restart decodes millions of
+// records, most of whose bytes are copied into a compact hash anyway.
+func forEachRecordView(b []byte, fn func(*Record) error) (int, error) {
+	return decodeEach(b, false, fn)
+}
+
+func decodeEach(b []byte, copies bool, fn func(*Record) error) (int, error) {
 	n := 0
 	d := decoder{b: b}
+	var r Record // reused: fn must not keep the pointer
 	for len(d.b) > 0 && d.err == nil {
-		var r Record
-		r.Op = Op(d.b[0])
+		r = Record{Op: Op(d.b[0])}
 		d.b = d.b[1:]
 		r.DB = int(d.uvarint())
 		switch r.Op {
 		case OpSet:
-			r.Key = d.string()
-			r.Value = append([]byte{}, d.bytes()...)
+			r.Key = d.str(copies)
+			r.Value = d.val(copies)
 			r.Deadline = d.varint()
 		case OpDel:
-			r.Key = d.string()
+			r.Key = d.str(copies)
 		case OpExpire:
-			r.Key = d.string()
+			r.Key = d.str(copies)
 			r.Deadline = d.varint()
 		case OpHSet, OpZAdd:
-			r.Key = d.string()
-			r.Field = d.string()
-			r.Value = append([]byte{}, d.bytes()...)
+			r.Key = d.str(copies)
+			r.Field = d.str(copies)
+			r.Value = d.val(copies)
 		case OpHDel, OpSAdd, OpSRem, OpZRem:
-			r.Key = d.string()
-			r.Field = d.string()
+			r.Key = d.str(copies)
+			r.Field = d.str(copies)
 		case OpFlushDB, OpFlushAll:
 		case OpSwapDB:
 			r.DB2 = int(d.uvarint())

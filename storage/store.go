@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/sessdb/sessdb/expiry"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configures a Store. Zero values take the defaults.
@@ -30,6 +33,12 @@ type Options struct {
 	IdleFold time.Duration
 	// Timeout is how long Open waits for the file lock. Default 1s.
 	Timeout time.Duration
+	// NoOpenCheck skips reading every page once at Open before the first
+	// write (checkPages). Without it a damaged page makes bbolt panic.
+	NoOpenCheck bool
+	// RetryInterval is how often the committer retries records that failed
+	// to commit (disk full, I/O error) until the disk accepts them. Default 1s.
+	RetryInterval time.Duration
 }
 
 func (o *Options) withDefaults() Options {
@@ -54,6 +63,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Timeout <= 0 {
 		r.Timeout = time.Second
+	}
+	if r.RetryInterval <= 0 {
+		r.RetryInterval = time.Second
 	}
 	return r
 }
@@ -94,16 +106,19 @@ type Store struct {
 func Open(path string, o *Options) (*Store, error) {
 	opts := o.withDefaults()
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		if err := checkBoltHeader(path); err != nil {
+		if err := preflight(path, &opts); err != nil {
 			return nil, err
 		}
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+	bdb, err := openBolt(path, &bolt.Options{
 		Timeout:         opts.Timeout,
 		FreelistType:    bolt.FreelistMapType,
 		NoFreelistSync:  true,
 		InitialMmapSize: 64 << 20,
 	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -149,84 +164,133 @@ func checkBoltHeader(path string) error {
 	return nil
 }
 
+// preflight checks an existing file before bbolt opens it for writing,
+// which would rebuild the free list by walking every page and panic, in a
+// goroutine nobody can recover, on a damaged one: the file must be a bbolt
+// file, not truncated, of this format version, and every page must read.
+// A read-only open does not build the free list.
+func preflight(path string, opts *Options) error {
+	if err := checkBoltHeader(path); err != nil {
+		return err
+	}
+	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: opts.Timeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return fmt.Errorf("%s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	if err := checkNotTruncated(db, path); err != nil {
+		return err
+	}
+	if err := checkFormatVersion(db, path); err != nil {
+		return err
+	}
+	if opts.NoOpenCheck {
+		return nil
+	}
+	return checkPages(db, path)
+}
+
+// openBolt is bolt.Open, with a panic on a damaged page (bbolt panics
+// while it scans the pages for its free list) returned as an error.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: damaged page: %v", ErrCorrupt, r)
+		}
+	}()
+	return bolt.Open(path, 0o600, o)
+}
+
+// checkPages reads every page reachable from the root, in this goroutine,
+// so that a damaged one becomes an error naming the file (tx.Check cannot
+// help: it starts bbolt's unrecoverable walk itself).
+func checkPages(db *bolt.DB, path string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: %w: damaged page: %v", path, ErrCorrupt, r)
+		}
+	}()
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					return walk(nb)
+				}
+			}
+			return nil
+		})
+	}
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	})
+}
+
+// ErrFormatVersion is returned for a sessdb file of another format version
+// (written by a newer sessdb): this build cannot read it and will not touch it.
+var ErrFormatVersion = errors.New("storage: written by another version of sessdb")
+
+// checkFormatVersion refuses a sessdb file of another format version before
+// anything is written to it.
+func checkFormatVersion(db *bolt.DB, path string) error {
+	return db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		f := meta.Get(keyFormat)
+		if bytes.HasPrefix(f, []byte("sessdb/")) && !bytes.Equal(f, formatTag) {
+			return fmt.Errorf("%s: %w: its format is %q and this build reads %q; upgrade sessdb or restore a backup", path, ErrFormatVersion, f, formatTag)
+		}
+		return nil
+	})
+}
+
+// checkNotTruncated refuses a file shorter than the pages its meta page
+// says it holds (a truncated copy, a full disk during a copy): reading those
+// pages through the mapping would crash the process with SIGBUS.
+func checkNotTruncated(db *bolt.DB, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return db.View(func(tx *bolt.Tx) error {
+		if need := tx.Size(); fi.Size() < need {
+			return fmt.Errorf("%s: %w: the file is truncated: %d bytes, but its pages reach %d bytes", path, ErrCorrupt, fi.Size(), need)
+		}
+		return nil
+	})
+}
+
 // load reads the buckets and replays the log into memory, drops keys that
 // expired while the server was down (recording their deletion) and arms the
 // timer wheel. It returns the last log sequence and the number of log records.
-func (s *Store) load() (uint64, int64, error) {
+func (s *Store) load() (_ uint64, _ int64, err error) {
 	// Loading allocates millions of small objects that all stay live: a
 	// collection every time the heap doubles would only rescan them.
 	defer debug.SetGCPercent(debug.SetGCPercent(800))
+	// bbolt panics on a page it cannot make sense of (a damaged file):
+	// report it as an error naming the file instead of crashing.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: damaged page: %v", ErrCorrupt, r)
+		}
+	}()
 	now := s.nowMs()
 	var seq uint64
 	var logRecords int64
-	err := s.disk.db.View(func(tx *bolt.Tx) error {
+	err = s.disk.db.View(func(tx *bolt.Tx) error {
 		for _, db := range s.allDBs() {
-			kb, fb := s.disk.buckets(tx, db)
-			ks := s.keyspace(db)
-			if err := kb.ForEach(func(k, v []byte) error {
-				kind, deadline, str, err := decodeHeader(v)
-				if err != nil {
-					return fmt.Errorf("db %d key %q: %w", db, k, err)
-				}
-				val := &Value{kind: kind, deadline: deadline}
-				switch kind {
-				case KindString:
-					val.str = append([]byte(nil), str...)
-				case KindHash:
-					val.hash = make(map[string][]byte)
-				case KindSet:
-					val.set = make(map[string]struct{})
-				case KindZSet:
-					val.zset = newZSet()
-				}
-				ks.put(string(k), val)
-				return nil
-			}); err != nil {
-				return err
-			}
-			if err := fb.ForEach(func(k, v []byte) error {
-				d := decoder{b: k}
-				key := d.bytes()
-				if d.err != nil {
-					return fmt.Errorf("db %d field entry %q: %w", db, k, ErrCorrupt)
-				}
-				val := ks.get(string(key))
-				if val == nil {
-					return fmt.Errorf("db %d: field of missing key %q: %w", db, key, ErrCorrupt)
-				}
-				field := string(d.b)
-				switch val.kind {
-				case KindHash:
-					val.hash[field] = append([]byte(nil), v...)
-				case KindSet:
-					val.set[field] = struct{}{}
-				case KindZSet:
-					score, err := decodeScore(v)
-					if err != nil {
-						return fmt.Errorf("db %d: score of %q in %q: %w", db, field, key, err)
-					}
-					val.zset.set(field, score)
-				default:
-					return fmt.Errorf("db %d: field of string key %q: %w", db, key, ErrCorrupt)
-				}
-				return nil
-			}); err != nil {
+			if err := s.loadBuckets(tx, db); err != nil { // disk.go
 				return err
 			}
 		}
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(k) != 8 {
-				return fmt.Errorf("log key %x: %w", k, ErrCorrupt)
-			}
-			n, err := forEachRecord(v, s.applyToMemory)
-			if err != nil {
-				return fmt.Errorf("log entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			logRecords += int64(n)
-			seq = binary.BigEndian.Uint64(k)
-		}
-		return nil
+		var err error
+		seq, logRecords, err = s.replayLog(tx) // disk.go
+		return err
 	})
 	if err != nil {
 		return 0, 0, err
@@ -289,10 +353,10 @@ func (s *Store) applyToMemory(r *Record) error {
 	case OpHSet:
 		v := ks.get(r.Key)
 		if v == nil || v.kind != KindHash {
-			v = &Value{kind: KindHash, hash: make(map[string][]byte)}
+			v = newHash()
 			ks.put(r.Key, v)
 		}
-		v.hash[r.Field] = r.Value
+		v.hset(r.Field, r.Value)
 	case OpSAdd:
 		v := ks.get(r.Key)
 		if v == nil || v.kind != KindSet {
@@ -302,7 +366,7 @@ func (s *Store) applyToMemory(r *Record) error {
 		v.set[r.Field] = struct{}{}
 	case OpHDel:
 		if v := ks.get(r.Key); v != nil && v.kind == KindHash {
-			delete(v.hash, r.Field)
+			v.hdel(r.Field)
 		}
 	case OpSRem:
 		if v := ks.get(r.Key); v != nil && v.kind == KindSet {
@@ -437,7 +501,13 @@ func (s *Store) Reap(max int) (int, *Commit) {
 	return n, c
 }
 
-// ExpiryBacklog returns how many keys have a deadline and are still in memory.
+// ExpiryBacklog is Store.ExpiryBacklog for a caller inside View or Update,
+// which already holds the lock: taking it again could deadlock behind a
+// waiting writer.
+func (tx *Tx) ExpiryBacklog() int { return tx.s.wheel.Len() }
+
+// ExpiryBacklog returns how many keys have a deadline and are still in
+// memory. It takes the store's lock: inside View or Update use Tx.ExpiryBacklog.
 func (s *Store) ExpiryBacklog() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -447,6 +517,12 @@ func (s *Store) ExpiryBacklog() int {
 // Stats returns the commit path's counters.
 func (s *Store) Stats() CommitStats { return s.com.stats() }
 
+// Failing returns the error that keeps changes from reaching the disk (disk
+// full, I/O error), or nil while commits succeed. While it is set, changes
+// already made wait in memory and are retried every RetryInterval; the
+// server refuses new writes until a retry succeeds.
+func (s *Store) Failing() error { return s.com.failed() }
+
 // Sync waits until everything queued so far is durable.
 func (s *Store) Sync() error {
 	s.mu.Lock()
@@ -455,15 +531,30 @@ func (s *Store) Sync() error {
 	return c.Wait()
 }
 
+// RetryNow asks the committer to retry the records a failed commit left
+// unwritten at once instead of at the next RetryInterval tick (an operator
+// who has just freed space, or a test). It does nothing when no commit failed.
+func (s *Store) RetryNow() {
+	select {
+	case s.com.retryNow <- struct{}{}:
+	default:
+	}
+}
+
 // Close commits what is queued, stops the committer and closes the file.
+// If records that failed to commit still cannot be written, it returns
+// ErrUnwritten (those changes were never acknowledged).
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		s.com.close()
+		cerr := s.com.close()
 		err = s.disk.db.Close()
+		if cerr != nil {
+			err = cerr
+		}
 	})
 	return err
 }

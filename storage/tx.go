@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/sessdb/sessdb/expiry"
@@ -50,6 +51,7 @@ func (tx *Tx) Lookup(db int, key string) *Value {
 		}
 		return nil
 	}
+	v.touch(tx.now)
 	return v
 }
 
@@ -123,6 +125,7 @@ func (tx *Tx) SetString(db int, key string, val []byte, deadline int64) {
 		// Reuse the value (and its timer) in place.
 		old.str = val
 		old.deadline = deadline
+		old.touch(tx.now)
 		tx.arm(db, key, old)
 	} else {
 		if old != nil && old.timer != nil {
@@ -130,6 +133,7 @@ func (tx *Tx) SetString(db int, key string, val []byte, deadline int64) {
 			ks.expires--
 		}
 		v := &Value{kind: KindString, str: val, deadline: deadline}
+		v.touch(tx.now)
 		ks.put(key, v)
 		tx.arm(db, key, v)
 	}
@@ -170,13 +174,13 @@ func (tx *Tx) HSet(db int, key, field string, val []byte) (bool, error) {
 		return false, err
 	}
 	if v == nil {
-		v = &Value{kind: KindHash, hash: make(map[string][]byte)}
+		v = newHash()
+		v.touch(tx.now)
 		tx.s.keyspace(db).put(key, v)
 	}
-	_, existed := v.hash[field]
-	v.hash[field] = val
+	isNew := v.hset(field, val)
 	tx.record(Record{Op: OpHSet, DB: db, Key: key, Field: field, Value: val})
-	return !existed, nil
+	return isNew, nil
 }
 
 // HDel removes a hash field (and the key when it was the last); it reports
@@ -186,11 +190,10 @@ func (tx *Tx) HDel(db int, key, field string) (bool, error) {
 	if v == nil || err != nil {
 		return false, err
 	}
-	if _, ok := v.hash[field]; !ok {
+	if !v.hdel(field) {
 		return false, nil
 	}
-	delete(v.hash, field)
-	if len(v.hash) == 0 {
+	if v.Len() == 0 {
 		tx.remove(db, key, v)
 	} else {
 		tx.record(Record{Op: OpHDel, DB: db, Key: key, Field: field})
@@ -206,6 +209,7 @@ func (tx *Tx) SAdd(db int, key, member string) (bool, error) {
 	}
 	if v == nil {
 		v = &Value{kind: KindSet, set: make(map[string]struct{})}
+		v.touch(tx.now)
 		tx.s.keyspace(db).put(key, v)
 	}
 	if _, ok := v.set[member]; ok {
@@ -246,8 +250,9 @@ func (tx *Tx) Restore(db int, key string, v *Value) {
 		tx.SetString(db, key, v.str, v.deadline)
 		return
 	case KindHash:
-		for f, val := range v.hash {
-			_, _ = tx.HSet(db, key, f, val)
+		// Copies: the new hash must not alias the old one's memory.
+		for f, val := range v.HashFields() {
+			_, _ = tx.HSet(db, key, strings.Clone(f), slices.Clone(val))
 		}
 	case KindSet:
 		for m := range v.set {

@@ -32,7 +32,7 @@ func (tx *Tx) HSetVolatile(db int, key, field string, val []byte) bool {
 	if v == nil || v.kind != KindHash {
 		return false
 	}
-	v.hash[field] = val
+	v.hset(field, val)
 	tx.touchedVolatile(db, key)
 	return true
 }
@@ -45,10 +45,9 @@ func (tx *Tx) HDelVolatile(db int, key, field string) bool {
 	if v == nil || v.kind != KindHash {
 		return false
 	}
-	if _, ok := v.hash[field]; !ok {
+	if !v.hdel(field) {
 		return false
 	}
-	delete(v.hash, field)
 	tx.touchedVolatile(db, key)
 	return true
 }

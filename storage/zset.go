@@ -550,6 +550,7 @@ func (tx *Tx) ZAdd(db int, key, member string, score float64) (bool, error) {
 	}
 	if v == nil {
 		v = &Value{kind: KindZSet, zset: newZSet()}
+		v.touch(tx.now)
 		tx.s.keyspace(db).put(key, v)
 	} else if old, ok := v.zset.scores[member]; ok && old == score {
 		return false, nil
