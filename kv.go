@@ -1,6 +1,7 @@
 package sessdb
 
 import (
+	"strings"
 	"time"
 
 	"github.com/sessdb/sessdb/storage"
@@ -113,8 +114,8 @@ func (db *DB) HGetAll(dbi int, key string) (map[string][]byte, error) {
 		if v == nil || err != nil {
 			return err
 		}
-		for f, val := range v.Hash() {
-			out[f] = append([]byte(nil), val...)
+		for f, val := range v.HashFields() {
+			out[strings.Clone(f)] = append([]byte(nil), val...)
 		}
 		return nil
 	})

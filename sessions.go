@@ -365,7 +365,7 @@ func (s *Sessions) close() error {
 		err = s.db.Update(func(tx *Tx) error {
 			var ids []string
 			tx.ForEach(sessionsDB, func(k string, v *storage.Value) bool {
-				if _, ok := v.Hash()[fSeenMem]; ok && strings.HasPrefix(k, keySession) {
+				if _, ok := v.HGet(fSeenMem); ok && strings.HasPrefix(k, keySession) {
 					ids = append(ids, k[len(keySession):])
 				}
 				return true
@@ -373,7 +373,7 @@ func (s *Sessions) close() error {
 			st := s.Tx(tx)
 			for _, id := range ids {
 				if v := tx.Lookup(sessionsDB, keySession+id); v != nil {
-					st.recordSeen(id, v, seenOf(v.Hash()))
+					st.recordSeen(id, v, seenOf(fieldsOf(v)))
 				}
 			}
 			return nil
@@ -391,67 +391,94 @@ func (s *Sessions) repair() error {
 	return s.db.Update(func(tx *Tx) error {
 		// Reap whatever is already due, so that the hooks run for it.
 		tx.Count(sessionsDB)
-		owner := map[string]string{}      // session id -> user
-		aliasOf := map[string]string{}    // alias id -> target id
-		backrefs := map[string][]string{} // session id -> its g: alias ids
-		index := map[string][]string{}    // user -> ids in its set
+		// One pass that checks every reference where it is found, by a
+		// lookup, and collects only what is wrong (rare), instead of maps
+		// of every session and index entry: at a million sessions those
+		// maps were a quarter of the restart.
+		type pair struct{ user, id string }
+		var (
+			live, users int
+			missing     []pair   // a live session absent from its user's index
+			stale       []pair   // an index entry that is not user's live session
+			orphans     []string // aliases whose session is gone
+			dangling    []pair   // {session id, alias id}: a g: field no alias answers
+		)
+		session := func(id string) *storage.Value {
+			v := tx.Lookup(sessionsDB, keySession+id)
+			if v == nil || v.Kind() != storage.KindHash {
+				return nil
+			}
+			return v
+		}
 		tx.ForEach(sessionsDB, func(k string, v *storage.Value) bool {
 			switch {
 			case strings.HasPrefix(k, keySession):
 				id := k[len(keySession):]
-				h := v.Hash()
-				if t, ok := h[fTarget]; ok {
-					aliasOf[id] = string(t)
+				if target, ok := v.HGet(fTarget); ok {
+					if tv := session(string(target)); tv == nil || fieldsOf(tv).get(fTarget) != nil {
+						orphans = append(orphans, id)
+					}
 					return true
 				}
-				owner[id] = string(h[fUser])
-				for f := range h {
-					if strings.HasPrefix(f, pAlias) {
-						backrefs[id] = append(backrefs[id], f[len(pAlias):])
+				live++
+				user := fieldsOf(v).get(fUser)
+				set, _ := tx.LookupSet(sessionsDB, keyUser+string(user))
+				in := false
+				if set != nil {
+					_, in = set.Members()[id]
+				}
+				if !in {
+					missing = append(missing, pair{string(user), id})
+				}
+				for f := range v.HashFields() {
+					if a, ok := strings.CutPrefix(f, pAlias); ok {
+						if av := session(a); av == nil || string(fieldsOf(av).get(fTarget)) != id {
+							dangling = append(dangling, pair{id, a})
+						}
 					}
 				}
 			case strings.HasPrefix(k, keyUser):
-				for m := range v.Members() {
-					index[k[len(keyUser):]] = append(index[k[len(keyUser):]], m)
-				}
-			}
-			return true
-		})
-		inIndex := map[string]bool{}
-		for user, ids := range index {
-			for _, id := range ids {
-				if u, ok := owner[id]; ok && u == user {
-					inIndex[id] = true
-					continue
-				}
-				_, _ = tx.SRem(sessionsDB, keyUser+user, id)
-			}
-		}
-		for id, user := range owner {
-			if !inIndex[id] {
-				_, _ = tx.SAdd(sessionsDB, keyUser+user, id)
-			}
-		}
-		for a, target := range aliasOf {
-			if _, ok := owner[target]; !ok {
-				tx.Delete(sessionsDB, keySession+a)
-			}
-		}
-		for id, as := range backrefs {
-			for _, a := range as {
-				if aliasOf[a] != id {
-					_, _ = tx.HDel(sessionsDB, keySession+id, pAlias+a)
-				}
-			}
-		}
-		users := 0
-		tx.ForEach(sessionsDB, func(k string, _ *storage.Value) bool {
-			if strings.HasPrefix(k, keyUser) {
 				users++
+				user := k[len(keyUser):]
+				for id := range v.Members() {
+					if sv := session(id); sv == nil || fieldsOf(sv).get(fTarget) != nil || string(fieldsOf(sv).get(fUser)) != user {
+						stale = append(stale, pair{user, id})
+					}
+				}
 			}
 			return true
 		})
-		s.live.Store(int64(len(owner)))
+		hadIndex := func(user string) bool {
+			v, _ := tx.LookupSet(sessionsDB, keyUser+user)
+			return v != nil
+		}
+		before := map[string]bool{}
+		for _, p := range append(stale, missing...) {
+			if _, ok := before[p.user]; !ok {
+				before[p.user] = hadIndex(p.user)
+			}
+		}
+		for _, p := range stale {
+			_, _ = tx.SRem(sessionsDB, keyUser+p.user, p.id)
+		}
+		for _, p := range missing {
+			_, _ = tx.SAdd(sessionsDB, keyUser+p.user, p.id)
+		}
+		for user, had := range before {
+			switch has := hadIndex(user); {
+			case has && !had:
+				users++
+			case had && !has:
+				users--
+			}
+		}
+		for _, a := range orphans {
+			tx.Delete(sessionsDB, keySession+a)
+		}
+		for _, d := range dangling {
+			_, _ = tx.HDel(sessionsDB, keySession+d.user, pAlias+d.id)
+		}
+		s.live.Store(int64(live))
 		s.users.Store(int64(users))
 		return nil
 	})
@@ -464,15 +491,15 @@ func (s *Sessions) expiredHook(tx *Tx, db int, key string, v *storage.Value) {
 		return
 	}
 	id := key[len(keySession):]
-	h := v.Hash()
-	if target, ok := h[fTarget]; ok {
+	h := fieldsOf(v)
+	if target, ok := v.HGet(fTarget); ok {
 		// A grace alias ran out: its session forgets it.
 		_, _ = tx.HDel(sessionsDB, keySession+string(target), pAlias+id)
 		return
 	}
-	user := string(h[fUser])
+	user := string(h.get(fUser))
 	st := s.Tx(tx)
-	st.dropAliases(h)
+	st.dropAliases(v)
 	st.indexRemove(user, id)
 	s.live.Add(-1)
 	s.expired.Add(1)
@@ -636,17 +663,28 @@ type SessionsTx struct {
 // Tx returns the session operations bound to tx.
 func (s *Sessions) Tx(tx *Tx) SessionsTx { return SessionsTx{s, tx} }
 
-func num(h map[string][]byte, f string) int64 {
-	n, _ := strconv.ParseInt(string(h[f]), 10, 64)
+// fields reads a session hash. Its values are views of the hash: copy what
+// must outlive the transaction.
+type fields struct{ v *storage.Value }
+
+func fieldsOf(v *storage.Value) fields { return fields{v} }
+
+func (h fields) get(f string) []byte {
+	b, _ := h.v.HGet(f)
+	return b
+}
+
+func num(h fields, f string) int64 {
+	n, _ := strconv.ParseInt(string(h.get(f)), 10, 64)
 	return n
 }
 
 func itoa(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
 // seenOf returns the session's last_seen as memory knows it.
-func seenOf(h map[string][]byte) int64 {
+func seenOf(h fields) int64 {
 	seen := num(h, fSeen)
-	if t, ok := h[fSeenMem]; ok {
+	if t, ok := h.v.HGet(fSeenMem); ok {
 		if m, _ := strconv.ParseInt(string(t), 10, 64); m > seen {
 			seen = m
 		}
@@ -717,7 +755,7 @@ func (st SessionsTx) resolve(token string) (id string, v *storage.Value, alias b
 	if shapeOK {
 		tv = st.tx.Lookup(sessionsDB, keySession+tid)
 		if tv != nil && tv.Kind() == storage.KindHash {
-			if h := tv.Hash()[fHash]; len(h) == sha256.Size {
+			if h, _ := tv.HGet(fHash); len(h) == sha256.Size {
 				stored = h
 			}
 		}
@@ -729,16 +767,16 @@ func (st SessionsTx) resolve(token string) (id string, v *storage.Value, alias b
 	if subtle.ConstantTimeCompare(sum[:], stored) != 1 || tv == nil {
 		st.s.invalid.Add(1)
 		if tv != nil {
-			st.s.emit(st.tx, EventTouchRefused, string(tv.Hash()[fUser]), tid, "secret-mismatch")
+			st.s.emit(st.tx, EventTouchRefused, string(fieldsOf(tv).get(fUser)), tid, "secret-mismatch")
 		}
 		return "", nil, false
 	}
-	target, isAlias := tv.Hash()[fTarget]
+	target, isAlias := tv.HGet(fTarget)
 	if !isAlias {
 		return tid, tv, false
 	}
 	sv := st.tx.Lookup(sessionsDB, keySession+string(target))
-	if sv == nil || sv.Kind() != storage.KindHash || sv.Hash()[fTarget] != nil {
+	if sv == nil || sv.Kind() != storage.KindHash || fieldsOf(sv).get(fTarget) != nil {
 		st.s.invalid.Add(1)
 		return "", nil, false
 	}
@@ -780,9 +818,9 @@ func (st SessionsTx) indexRemove(user, id string) {
 }
 
 // dropAliases deletes the grace aliases a session's hash refers to.
-func (st SessionsTx) dropAliases(h map[string][]byte) {
+func (st SessionsTx) dropAliases(v *storage.Value) {
 	var as []string
-	for f := range h {
+	for f := range v.HashFields() {
 		if strings.HasPrefix(f, pAlias) {
 			as = append(as, f[len(pAlias):])
 		}
@@ -795,16 +833,15 @@ func (st SessionsTx) dropAliases(h map[string][]byte) {
 // end revokes a live session: the session, its aliases and its index entry
 // go in the same transaction.
 func (st SessionsTx) end(id string, v *storage.Value, reason string) {
-	st.indexRemove(string(v.Hash()[fUser]), id)
+	st.indexRemove(string(fieldsOf(v).get(fUser)), id)
 	st.endKeepIndex(id, v, reason)
 }
 
 // endKeepIndex ends a session but leaves its user's index to the caller,
 // which may replace the whole index at once (REVOKEUSER).
 func (st SessionsTx) endKeepIndex(id string, v *storage.Value, reason string) {
-	h := v.Hash()
-	user := string(h[fUser])
-	st.dropAliases(h)
+	user := string(fieldsOf(v).get(fUser))
+	st.dropAliases(v)
 	st.tx.Delete(sessionsDB, keySession+id)
 	st.s.live.Add(-1)
 	st.s.revoked.Add(1)
@@ -832,10 +869,10 @@ func (st SessionsTx) liveSessions(user string) []liveSession {
 	out := make([]liveSession, 0, len(ids))
 	for _, id := range ids {
 		v := st.tx.Lookup(sessionsDB, keySession+id)
-		if v == nil || v.Kind() != storage.KindHash || string(v.Hash()[fUser]) != user {
+		if v == nil || v.Kind() != storage.KindHash || string(fieldsOf(v).get(fUser)) != user {
 			continue
 		}
-		out = append(out, liveSession{id, num(v.Hash(), fCreated), v})
+		out = append(out, liveSession{id, num(fieldsOf(v), fCreated), v})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].created != out[j].created {
@@ -930,7 +967,7 @@ func (st SessionsTx) Create(user string, o CreateOptions) (string, error) {
 // once; the disk is written only when last_seen moved by seenWindow since
 // it was last recorded.
 func (st SessionsTx) slide(id string, v *storage.Value) {
-	h := v.Hash()
+	h := fieldsOf(v)
 	now := st.tx.Now()
 	if now <= seenOf(h) {
 		return
@@ -948,7 +985,7 @@ func (st SessionsTx) slide(id string, v *storage.Value) {
 
 // recordSeen records last_seen = seen and the deadline it implies.
 func (st SessionsTx) recordSeen(id string, v *storage.Value, seen int64) {
-	h := v.Hash()
+	h := fieldsOf(v)
 	key := keySession + id
 	_, _ = st.tx.HSet(sessionsDB, key, fSeen, itoa(seen))
 	st.tx.HDelVolatile(sessionsDB, key, fSeenMem)
@@ -957,11 +994,11 @@ func (st SessionsTx) recordSeen(id string, v *storage.Value, seen int64) {
 	}
 }
 
-func sessionOf(id string, h map[string][]byte, withData bool) Session {
+func sessionOf(id string, h fields, withData bool) Session {
 	seen := seenOf(h)
 	s := Session{
 		ID:       id,
-		User:     string(h[fUser]),
+		User:     string(h.get(fUser)),
 		Created:  time.UnixMilli(num(h, fCreated)),
 		LastSeen: time.UnixMilli(seen),
 		AuthTime: time.UnixMilli(num(h, fAuth)),
@@ -976,7 +1013,7 @@ func sessionOf(id string, h map[string][]byte, withData bool) Session {
 	if withData {
 		s.Data = map[string]string{}
 	}
-	for f, v := range h {
+	for f, v := range h.v.HashFields() {
 		switch {
 		case strings.HasPrefix(f, pMeta):
 			s.Meta[f[len(pMeta):]] = string(v)
@@ -997,7 +1034,7 @@ func (st SessionsTx) Get(token string, touch bool) *Session {
 	if touch {
 		st.slide(id, v)
 	}
-	s := sessionOf(id, v.Hash(), true)
+	s := sessionOf(id, fieldsOf(v), true)
 	return &s
 }
 
@@ -1017,15 +1054,14 @@ func (st SessionsTx) Set(token string, fields map[string]string) (int, error) {
 	if v == nil {
 		return 0, ErrNoSession
 	}
-	h := v.Hash()
 	have, added := 0, 0
-	for f := range h {
+	for f := range v.HashFields() {
 		if strings.HasPrefix(f, pData) {
 			have++
 		}
 	}
 	for f := range fields {
-		if _, ok := h[pData+f]; !ok {
+		if _, ok := v.HGet(pData + f); !ok {
 			added++
 		}
 	}
@@ -1067,9 +1103,9 @@ func (st SessionsTx) Rotate(token string, grace time.Duration) (string, error) {
 		return "", ErrNoSession
 	}
 	tx := st.tx
-	h := v.Hash()
-	user := string(h[fUser])
-	oldHash := h[fHash]
+	h := fieldsOf(v)
+	user := string(h.get(fUser))
+	oldHash := h.get(fHash)
 	seen := seenOf(h)
 	deadline := deadlineOf(seen, num(h, fIdle), num(h, fAbs))
 
@@ -1079,7 +1115,7 @@ func (st SessionsTx) Rotate(token string, grace time.Duration) (string, error) {
 	}
 	newKey := keySession + newID
 	var aliases []string
-	for f, val := range h {
+	for f, val := range v.HashFields() {
 		switch {
 		case f == fHash || f == fSeen || f == fSeenMem || f == fTarget:
 		case strings.HasPrefix(f, pAlias):
@@ -1111,7 +1147,7 @@ func (st SessionsTx) Rotate(token string, grace time.Duration) (string, error) {
 	// Earlier tokens still in their grace now reach the new session.
 	for _, a := range aliases {
 		av := tx.Lookup(sessionsDB, keySession+a)
-		if av == nil || string(av.Hash()[fTarget]) != oldID {
+		if av == nil || string(fieldsOf(av).get(fTarget)) != oldID {
 			continue
 		}
 		_, _ = tx.HSet(sessionsDB, keySession+a, fTarget, []byte(newID))
@@ -1128,7 +1164,7 @@ func (st SessionsTx) Reauth(token string) error {
 		return ErrNoSession
 	}
 	tx := st.tx
-	h := v.Hash()
+	h := fieldsOf(v)
 	now := tx.Now()
 	var abs int64
 	if life := num(h, fLife); life > 0 {
@@ -1162,8 +1198,7 @@ func (st SessionsTx) RevokeID(user, id string) bool {
 	if v == nil || v.Kind() != storage.KindHash {
 		return false
 	}
-	h := v.Hash()
-	if _, alias := h[fTarget]; alias || string(h[fUser]) != user {
+	if _, alias := v.HGet(fTarget); alias || string(fieldsOf(v).get(fUser)) != user {
 		return false
 	}
 	st.end(id, v, "revoke-id")
@@ -1172,9 +1207,10 @@ func (st SessionsTx) RevokeID(user, id string) bool {
 
 // RevokeUser ends user's sessions; see Sessions.RevokeUser.
 func (st SessionsTx) RevokeUser(user, exceptToken string) int {
+	recordNotBefore(st.tx, user) // jwt.go: JWTs issued before now are void
 	var keep string
 	if exceptToken != "" {
-		if id, v, _ := st.resolve(exceptToken); v != nil && string(v.Hash()[fUser]) == user {
+		if id, v, _ := st.resolve(exceptToken); v != nil && string(fieldsOf(v).get(fUser)) == user {
 			keep = id
 		}
 	}
@@ -1205,7 +1241,7 @@ func (st SessionsTx) List(user string) []Session {
 	live := st.liveSessions(user)
 	out := make([]Session, 0, len(live))
 	for _, ls := range live {
-		out = append(out, sessionOf(ls.id, ls.v.Hash(), false))
+		out = append(out, sessionOf(ls.id, fieldsOf(ls.v), false))
 	}
 	return out
 }

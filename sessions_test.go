@@ -1063,3 +1063,52 @@ func sessOrEmpty(s []string) []string {
 	}
 	return s
 }
+
+// Ensure that Open repairs an index that disagrees with the sessions (a
+// live session missing from its user's set, entries for a revoked id and for
+// another user's session, an alias whose session is gone, a g: field no
+// alias answers) and recounts live sessions and users.
+func TestSessions_RepairFixesIndexOnOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessdb.db")
+	clock := newSessClock()
+	db := openSessDB(t, path, clock, sessdb.SessionOptions{})
+	s := db.Sessions()
+	a1 := sessCreate(t, s, "alice", sessdb.CreateOptions{})
+	a2 := sessCreate(t, s, "alice", sessdb.CreateOptions{})
+	b1 := sessCreate(t, s, "bob", sessdb.CreateOptions{})
+	b2 := sessCreate(t, s, "bob", sessdb.CreateOptions{})
+	b3, err := s.Rotate(b2, time.Hour) // b2 is now an alias of b3
+	require.NoError(t, err)
+	sdb := storage.InternalDB(0)
+	require.NoError(t, db.Update(func(tx *sessdb.Tx) error {
+		_, _ = tx.SRem(sdb, "u:alice", sessID(a2))               // missing from the index
+		_, _ = tx.SAdd(sdb, "u:alice", "AAAAAAAAAAAAAAAAAAAAAA") // a revoked id
+		_, _ = tx.SAdd(sdb, "u:carol", sessID(b1))               // another user's session
+		_, _ = tx.HSet(sdb, "s:"+sessID(b3), "g:BBBBBBBBBBBBBBBBBBBBBB", []byte{})
+		tx.Delete(sdb, "s:"+sessID(a1)) // ends a1 behind the index's back
+		_, _ = tx.HSet(sdb, "s:CCCCCCCCCCCCCCCCCCCCCC", "r", []byte(sessID(a1)))
+		_, _ = tx.HSet(sdb, "s:CCCCCCCCCCCCCCCCCCCCCC", "u", []byte("alice"))
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	db = openSessDB(t, path, clock, sessdb.SessionOptions{})
+	defer db.Close()
+	s = db.Sessions()
+	require.Equal(t, []string{sessID(a2)}, sessIndex(t, db, "alice"))
+	require.ElementsMatch(t, []string{sessID(b1), sessID(b3)}, sessIndex(t, db, "bob"))
+	require.Empty(t, sessIndex(t, db, "carol"))
+	require.NoError(t, db.View(func(tx *sessdb.Tx) error {
+		require.Nil(t, tx.Lookup(sdb, "s:CCCCCCCCCCCCCCCCCCCCCC"), "an alias of a gone session is deleted")
+		v := tx.Lookup(sdb, "s:"+sessID(b3))
+		_, dangling := v.HGet("g:BBBBBBBBBBBBBBBBBBBBBB")
+		require.False(t, dangling)
+		_, alias := v.HGet("g:" + sessID(b2))
+		require.True(t, alias, "a real alias stays listed")
+		return nil
+	}))
+	require.Equal(t, sessID(b3), sessGet(t, s, b2).ID)
+	st := s.Stats()
+	require.Equal(t, int64(3), st.Live)
+	require.Equal(t, int64(2), st.Users)
+}
