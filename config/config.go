@@ -170,6 +170,9 @@ func (c *Config) loadString(text string) error {
 			}
 			saveLoaded = true
 		}
+		if s.merge != nil {
+			s.merge(c.vals[s.idx], &v)
+		}
 		c.vals[s.idx] = v
 	}
 	return nil
@@ -317,6 +320,9 @@ func (c *Config) GetMany(patterns ...string) [][2]string {
 	defer c.mu.RUnlock()
 	for i, m := range matches {
 		out[i] = [2]string{m.name, m.s.format(c.vals[m.s.idx])}
+		if m.s.secret && out[i][1] != "" {
+			out[i][1] = "(hidden)"
+		}
 	}
 	return out
 }
@@ -382,6 +388,9 @@ func (c *Config) SetMany(pairs [][2]string) error {
 	var changed []string
 	c.mu.Lock()
 	for i, s := range specs {
+		if s.merge != nil {
+			s.merge(c.vals[s.idx], &vals[i])
+		}
 		c.vals[s.idx] = vals[i]
 		dup := false
 		for _, n := range changed {
@@ -436,8 +445,69 @@ func (c *Config) Port() int { return int(c.getInt("port")) }
 // TLSPort is the TLS port (0 = disabled).
 func (c *Config) TLSPort() int { return int(c.getInt("tls-port")) }
 
+// TLSCertFile is the server certificate (PEM) for the TLS port.
+func (c *Config) TLSCertFile() string { return c.getStr("tls-cert-file") }
+
+// TLSKeyFile is the private key (PEM) of TLSCertFile.
+func (c *Config) TLSKeyFile() string { return c.getStr("tls-key-file") }
+
+// TLSCACertFile is the CA bundle (PEM) that client certificates must chain to.
+func (c *Config) TLSCACertFile() string { return c.getStr("tls-ca-cert-file") }
+
+// TLSAuthClients is "yes" (a client certificate is required), "no" or
+// "optional" (verified when presented).
+func (c *Config) TLSAuthClients() string { return c.getStr("tls-auth-clients") }
+
+// TLSProtocols is the space-separated list of TLS versions to accept
+// ("" = TLSv1.2 and TLSv1.3).
+func (c *Config) TLSProtocols() string { return c.getStr("tls-protocols") }
+
+// ACLFile is the file ACL SAVE writes and ACL LOAD and startup read ("" = none).
+func (c *Config) ACLFile() string { return c.getStr("aclfile") }
+
 // HTTPPort is the HTTP port (0 = disabled).
 func (c *Config) HTTPPort() int { return int(c.getInt("http-port")) }
+
+// AdminEnable reports whether the HTTP port serves the sessions admin page at /admin/.
+func (c *Config) AdminEnable() bool { return c.getBool("admin-enable") }
+
+// HTTPBind returns the addresses the HTTP face listens on (http-bind).
+func (c *Config) HTTPBind() []string { return append([]string(nil), c.read("http-bind").l...) }
+
+// HTTPClients returns the introspection clients (http-client): id -> secret.
+func (c *Config) HTTPClients() map[string]string {
+	l := c.read("http-client").l
+	m := make(map[string]string, len(l)/2)
+	for i := 0; i+1 < len(l); i += 2 {
+		m[l[i]] = l[i+1]
+	}
+	return m
+}
+
+// JWTAlg returns the signing algorithm for new keys (jwt-alg).
+func (c *Config) JWTAlg() string { return c.getStr("jwt-alg") }
+
+// JWTIssuer returns the iss claim (jwt-issuer).
+func (c *Config) JWTIssuer() string { return c.getStr("jwt-issuer") }
+
+// JWTAudience returns the default audience (jwt-audience).
+func (c *Config) JWTAudience() string { return c.getStr("jwt-audience") }
+
+// JWTDefaultTTL returns a JWT's lifetime when none is asked for (jwt-default-ttl).
+func (c *Config) JWTDefaultTTL() time.Duration { return c.seconds("jwt-default-ttl") }
+
+// JWTMaxTTL returns the cap on a JWT's lifetime (jwt-max-ttl).
+func (c *Config) JWTMaxTTL() time.Duration { return c.seconds("jwt-max-ttl") }
+
+// JWTKeyPassphrase returns the passphrase that encrypts the signing keys at
+// rest: jwt-key-passphrase, or else the SESSDB_JWT_KEY_PASSPHRASE environment
+// variable. CONFIG GET never shows it.
+func (c *Config) JWTKeyPassphrase() string {
+	if p := c.getStr("jwt-key-passphrase"); p != "" {
+		return p
+	}
+	return os.Getenv("SESSDB_JWT_KEY_PASSPHRASE")
+}
 
 // Bind returns the addresses to listen on; a leading '-' marks an address
 // that may be unavailable, as in Redis.
@@ -478,6 +548,25 @@ func (c *Config) ProtoMaxBulkLen() int64 { return c.getInt("proto-max-bulk-len")
 
 // ClientQueryBufferLimit is the largest query buffer per client, in bytes.
 func (c *Config) ClientQueryBufferLimit() int64 { return c.getInt("client-query-buffer-limit") }
+
+// OutputBufferLimit returns client-output-buffer-limit for a client class
+// ("normal", "replica" or "pubsub"): the hard and soft limits in bytes (0:
+// none) and how many seconds the soft limit may stay exceeded.
+func (c *Config) OutputBufferLimit(class string) (hard, soft, softSeconds int64) {
+	l := c.read("client-output-buffer-limit").l
+	if i := 4 * outputClass(class); i >= 0 && i+3 < len(l) {
+		hard, _ = strconv.ParseInt(l[i+1], 10, 64)
+		soft, _ = strconv.ParseInt(l[i+2], 10, 64)
+		softSeconds, _ = strconv.ParseInt(l[i+3], 10, 64)
+	}
+	return hard, soft, softSeconds
+}
+
+// MaxMemorySamples is how many keys eviction samples per database and round.
+func (c *Config) MaxMemorySamples() int { return int(c.getInt("maxmemory-samples")) }
+
+// MultiMaxQueuedBytes caps the total size of the commands one MULTI queues.
+func (c *Config) MultiMaxQueuedBytes() int64 { return c.getInt("multi-max-queued-bytes") }
 
 // LogLevel is debug, verbose, notice, warning or nothing.
 func (c *Config) LogLevel() string { return c.getStr("loglevel") }

@@ -29,13 +29,18 @@ func TestConfig_Defaults(t *testing.T) {
 		"appendfsync": "always", "appendonly": "yes", "requirepass": "", "databases": "16",
 		"maxclients": "10000", "timeout": "0", "proto-max-bulk-len": "536870912",
 		"client-query-buffer-limit": "1073741824", "loglevel": "notice", "logfile": "",
+		"multi-max-queued-bytes": "134217728", "client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 		"daemonize": "no", "protected-mode": "yes", "tcp-keepalive": "300", "maxmemory": "0",
 		"maxmemory-policy": "noeviction", "notify-keyspace-events": "", "hz": "10",
 		"session-idle-timeout": "1800", "session-absolute-timeout": "43200",
 		"session-max-per-user": "0", "session-limit-policy": "evict-oldest", "save": "",
 		"lua-time-limit": "5000", "busy-reply-threshold": "5000",
 		"slowlog-log-slower-than": "10000", "slowlog-max-len": "128",
-		"latency-monitor-threshold": "0", "tls-port": "0", "http-port": "0",
+		"latency-monitor-threshold": "0", "tls-port": "0", "http-port": "0", "admin-enable": "no",
+		"http-bind": "127.0.0.1", "http-client": "", "jwt-alg": "EdDSA", "jwt-audience": "", "jwt-default-ttl": "300",
+		"jwt-issuer": "sessdb", "jwt-key-passphrase": "", "jwt-max-ttl": "3600",
+		"tls-cert-file": "", "tls-key-file": "", "tls-ca-cert-file": "", "tls-auth-clients": "yes",
+		"tls-protocols": "", "aclfile": "",
 		"hash-max-listpack-entries": "128", "hash-max-ziplist-entries": "128",
 		"hash-max-listpack-value": "64", "hash-max-ziplist-value": "64",
 		"set-max-intset-entries": "512", "set-max-listpack-entries": "128",
@@ -462,7 +467,7 @@ func TestConfig_SetErrors(t *testing.T) {
 func TestConfig_SetImmutable(t *testing.T) {
 	c := Default()
 	for _, name := range []string{"port", "bind", "dir", "dbfilename", "databases", "daemonize",
-		"tls-port", "http-port", "logfile", "appendfilename", "appenddirname", "rdbchecksum",
+		"tls-port", "http-port", "admin-enable", "logfile", "appendfilename", "appenddirname", "rdbchecksum",
 		"enable-debug-command", "io-threads"} {
 		v, _ := c.Value(name)
 		err := c.Set(name, v)
@@ -643,4 +648,15 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Ensure that admin-enable is off by default, takes yes/no, and cannot change at run time.
+func TestConfig_AdminEnable(t *testing.T) {
+	require.False(t, Default().AdminEnable())
+	c, err := Load([]string{"--admin-enable", "yes"})
+	require.NoError(t, err)
+	require.True(t, c.AdminEnable())
+	_, err = Load([]string{"--admin-enable", "maybe"})
+	require.Error(t, err)
+	require.Error(t, c.Set("admin-enable", "no"))
 }

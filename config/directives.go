@@ -39,6 +39,7 @@ type spec struct {
 	min, max  int64  // bounds for kindInt and kindSize
 	enum      []string
 	immutable bool // CONFIG SET refuses it
+	secret    bool // CONFIG GET shows "(hidden)" instead of a set value
 	// reject maps lower-cased values that parse but sessdb does not support
 	// to the reason given to the user.
 	reject map[string]string
@@ -46,6 +47,9 @@ type spec struct {
 	check func(v *value) string
 	// normalize adjusts a valid value before it is stored (hz clamping).
 	normalize func(v *value)
+	// merge combines a parsed value with the current one before it is
+	// stored (client-output-buffer-limit sets only the classes it names).
+	merge func(old value, v *value)
 
 	idx int // position in directives, set by init
 }
@@ -58,6 +62,13 @@ var directives = []*spec{
 	{name: "port", kind: kindInt, def: "6379", min: 0, max: 65535, immutable: true},
 	{name: "tls-port", kind: kindInt, def: "0", min: 0, max: 65535, immutable: true},
 	{name: "http-port", kind: kindInt, def: "0", min: 0, max: 65535, immutable: true},
+	{name: "admin-enable", kind: kindBool, def: "no", immutable: true}, // the sessions admin page at /admin/ on http-port
+	{name: "tls-cert-file", kind: kindString, def: "", immutable: true},
+	{name: "tls-key-file", kind: kindString, def: "", immutable: true},
+	{name: "tls-ca-cert-file", kind: kindString, def: "", immutable: true},
+	{name: "tls-auth-clients", kind: kindEnum, def: "yes", enum: []string{"no", "yes", "optional"}, immutable: true},
+	{name: "tls-protocols", kind: kindString, def: "", immutable: true, check: checkTLSProtocols},
+	{name: "aclfile", kind: kindString, def: "", immutable: true},
 	{name: "bind", kind: kindStrings, def: "127.0.0.1 -::1", immutable: true, check: checkBind},
 	{name: "dir", kind: kindString, def: ".", immutable: true, check: checkNotEmpty("dir")},
 	{name: "dbfilename", kind: kindString, def: "sessdb.db", immutable: true, check: checkBaseName("dbfilename", "filename")},
@@ -71,6 +82,9 @@ var directives = []*spec{
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: intMax},
 	{name: "proto-max-bulk-len", kind: kindSize, def: "512mb", min: mb, max: longMax},
 	{name: "client-query-buffer-limit", kind: kindSize, def: "1gb", min: mb, max: longMax},
+	{name: "client-output-buffer-limit", kind: kindStrings, def: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+		check: checkOutputBufferLimit, normalize: normalizeOutputBufferLimit, merge: mergeOutputBufferLimit},
+	{name: "multi-max-queued-bytes", kind: kindSize, def: "128mb", min: kb, max: longMax},
 	{name: "loglevel", kind: kindEnum, def: "notice", enum: []string{"debug", "verbose", "notice", "warning", "nothing"}},
 	{name: "logfile", kind: kindString, def: "", immutable: true},
 	{name: "daemonize", kind: kindBool, def: "no", immutable: true,
@@ -87,6 +101,14 @@ var directives = []*spec{
 	{name: "session-absolute-timeout", kind: kindInt, def: "43200", min: 0, max: intMax},
 	{name: "session-max-per-user", kind: kindInt, def: "0", min: 0, max: intMax},
 	{name: "session-limit-policy", kind: kindEnum, def: "evict-oldest", enum: []string{"evict-oldest", "refuse"}},
+	{name: "jwt-alg", kind: kindEnum, def: "EdDSA", enum: []string{"EdDSA", "ES256"}, immutable: true},
+	{name: "jwt-issuer", kind: kindString, def: "sessdb", immutable: true, check: checkNotEmpty("jwt-issuer")},
+	{name: "jwt-audience", kind: kindString, def: "", immutable: true},
+	{name: "jwt-default-ttl", kind: kindInt, def: "300", min: 1, max: 86400, immutable: true},
+	{name: "jwt-max-ttl", kind: kindInt, def: "3600", min: 1, max: 86400, immutable: true},
+	{name: "jwt-key-passphrase", kind: kindString, def: "", immutable: true, secret: true},
+	{name: "http-bind", kind: kindStrings, def: "127.0.0.1", immutable: true, check: checkBind},
+	{name: "http-client", kind: kindStrings, def: "", immutable: true, secret: true, check: checkHTTPClients},
 	{name: "save", kind: kindStrings, def: "", check: checkSave, normalize: normalizeSave},
 	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, kind: kindInt, def: "5000", min: 0, max: longMax},
 	{name: "slowlog-log-slower-than", kind: kindInt, def: "10000", min: -1, max: llongMax},
@@ -191,6 +213,19 @@ func checkBaseName(name, what string) func(v *value) string {
 	}
 }
 
+// checkTLSProtocols accepts what Redis's tls-protocols accepts: a
+// space-separated list of TLSv1, TLSv1.1, TLSv1.2 and TLSv1.3 (any case).
+func checkTLSProtocols(v *value) string {
+	for _, p := range strings.Fields(v.s) {
+		switch strings.ToLower(p) {
+		case "tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3":
+		default:
+			return "Invalid tls-protocols specified"
+		}
+	}
+	return ""
+}
+
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16
 
@@ -249,4 +284,84 @@ func clampHz(v *value) {
 	if v.i > 500 {
 		v.i = 500
 	}
+}
+
+// outputClasses are client-output-buffer-limit's classes, in the order
+// Redis prints them; "replica" is read as "slave".
+var outputClasses = []string{"normal", "slave", "pubsub"}
+
+// checkOutputBufferLimit mirrors setConfigClientOutputBufferLimitOption:
+// groups of "<class> <hard> <soft> <soft_seconds>", each number a memory
+// value (soft_seconds too, as in Redis), checked all before any is applied.
+func checkOutputBufferLimit(v *value) string {
+	if len(v.l)%4 != 0 {
+		return "Wrong number of arguments in buffer limit configuration."
+	}
+	for i, a := range v.l {
+		if i%4 == 0 {
+			if outputClass(a) < 0 {
+				return "Invalid client class specified in buffer limit configuration."
+			}
+			continue
+		}
+		if _, st := parseSize(a); st != sizeOK {
+			return "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+		}
+	}
+	return ""
+}
+
+// outputClass returns the index of a class name in outputClasses, or -1.
+func outputClass(name string) int {
+	switch strings.ToLower(name) {
+	case "normal":
+		return 0
+	case "slave", "replica":
+		return 1
+	case "pubsub":
+		return 2
+	}
+	return -1
+}
+
+// normalizeOutputBufferLimit rewrites the groups with canonical class names
+// and plain byte counts.
+func normalizeOutputBufferLimit(v *value) {
+	l := make([]string, len(v.l))
+	for i, a := range v.l {
+		if i%4 == 0 {
+			l[i] = outputClasses[outputClass(a)]
+			continue
+		}
+		n, _ := parseSize(a)
+		l[i] = strconv.FormatInt(n, 10)
+	}
+	v.l = l
+}
+
+// mergeOutputBufferLimit applies the named classes on top of the current
+// limits, so that the stored value always lists all three classes.
+func mergeOutputBufferLimit(old value, v *value) {
+	merged := append([]string(nil), old.l...)
+	if len(merged) != 4*len(outputClasses) {
+		merged = append([]string(nil), defaults[byName["client-output-buffer-limit"].idx].l...)
+	}
+	for i := 0; i+3 < len(v.l); i += 4 {
+		j := 4 * outputClass(v.l[i])
+		copy(merged[j:j+4], v.l[i:i+4])
+	}
+	v.l = merged
+}
+
+// checkHTTPClients wants "id secret" pairs, each secret at least 16 bytes.
+func checkHTTPClients(v *value) string {
+	if len(v.l)%2 != 0 {
+		return "http-client needs pairs of client id and secret"
+	}
+	for i := 1; i < len(v.l); i += 2 {
+		if len(v.l[i]) < 16 {
+			return "http-client secrets must be at least 16 bytes"
+		}
+	}
+	return ""
 }

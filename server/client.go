@@ -37,7 +37,8 @@ type Client struct {
 	watches  []watchKey
 	casDirty atomic.Bool // a WATCHed key changed: EXEC aborts
 
-	pending      *storage.Commit // the last write of the current pipeline batch
+	pending      *storage.Commit // the commit of the write command that just ran
+	writes       []trackedWrite  // the current batch's writes, settled at its end (persist.go)
 	errorReplies int
 	killed       atomic.Bool
 	quitting     bool // QUIT ran: the rest of the batch is ignored, then the connection closes
@@ -72,7 +73,7 @@ func (c *Client) resetState() {
 	c.db = 0
 	c.setResp(2)
 	c.setName("")
-	c.authed = c.srv.cfg.RequirePass() == ""
+	c.authed = !c.srv.authRequired()
 	c.user = "default"
 }
 

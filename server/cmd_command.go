@@ -73,7 +73,7 @@ func (c *Client) writeCommandInfo(cmd *command) {
 	c.writeInt(int64(cmd.firstKey))
 	c.writeInt(int64(cmd.lastKey))
 	c.writeInt(int64(cmd.step))
-	cats := cmd.aclCategories()
+	cats := cmdACLCategories(cmd)
 	c.writeSet(len(cats))
 	for _, cat := range cats {
 		c.writeSimple(cat)
@@ -225,7 +225,7 @@ func cmdCommandList(c *Client, _ *storage.Tx, args [][]byte) {
 			filter = func(*command) bool { return false }
 		case "aclcat":
 			filter = func(cmd *command) bool {
-				for _, cat := range cmd.aclCategories() {
+				for _, cat := range cmdACLCategories(cmd) {
 					if cat == "@"+val {
 						return true
 					}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"strings"
 	"time"
@@ -72,41 +71,28 @@ func cmdReset(c *Client, _ *storage.Tx, _ [][]byte) {
 	c.writeSimple(msgReset)
 }
 
-// checkPassword compares in constant time against requirepass. Without
-// requirepass the default user is "nopass", as in Redis: any password works.
-func (s *Server) checkPassword(user, pass string) bool {
-	if user != "default" {
-		return false
-	}
-	want := s.cfg.RequirePass()
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
-}
-
-func cmdAuth(c *Client, _ *storage.Tx, args [][]byte) {
+// cmdAuth is Redis's AUTH: one argument authenticates the default user,
+// two name a user. Failures are counted and throttled (auth.go).
+func cmdAuth(c *Client, tx *storage.Tx, args [][]byte) {
 	if len(args) > 3 {
 		c.writeError(errSyntax)
 		return
 	}
-	user, pass := "default", string(args[len(args)-1])
+	user, pass := []byte("default"), args[len(args)-1]
 	if len(args) == 3 {
-		user = string(args[1])
-	}
-	if len(args) == 2 && c.srv.cfg.RequirePass() == "" {
+		user = args[1]
+	} else if c.srv.acl.defaultNoPass() {
 		c.writeError(errAuthNoPass)
 		return
 	}
-	if !c.srv.checkPassword(user, pass) {
+	if !c.authenticate(args[0], user, pass, tx != nil) {
 		c.writeError(errWrongPass)
 		return
 	}
-	c.authed, c.user = true, user
 	c.writeOK()
 }
 
-func cmdHello(c *Client, _ *storage.Tx, args [][]byte) {
+func cmdHello(c *Client, tx *storage.Tx, args [][]byte) {
 	ver := c.resp
 	i := 1
 	if len(args) >= 2 {
@@ -123,16 +109,13 @@ func cmdHello(c *Client, _ *storage.Tx, args [][]byte) {
 		i = 2
 	}
 	var name *string
+	var user, pass []byte
 	authed := c.authed
 	for ; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
 		switch {
 		case opt == "auth" && i+2 < len(args):
-			if !c.srv.checkPassword(string(args[i+1]), string(args[i+2])) {
-				c.writeError(errWrongPass)
-				return
-			}
-			authed = true
+			user, pass = args[i+1], args[i+2]
 			i += 2
 		case opt == "setname" && i+1 < len(args):
 			n := string(args[i+1])
@@ -147,8 +130,15 @@ func cmdHello(c *Client, _ *storage.Tx, args [][]byte) {
 			return
 		}
 	}
+	if user != nil {
+		if !c.authenticate(args[0], user, pass, tx != nil) {
+			c.writeError(errWrongPass)
+			return
+		}
+		authed = true
+	}
 	if !authed {
-		c.writeError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.writeError(errHelloNoAuth)
 		return
 	}
 	c.authed = true

@@ -81,7 +81,7 @@ func cmdHsetnx(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	if v != nil {
-		if _, exists := v.Hash()[string(args[2])]; exists {
+		if _, exists := v.HGet(string(args[2])); exists {
 			c.writeInt(0)
 			return
 		}
@@ -100,7 +100,7 @@ func cmdHget(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	if v != nil {
-		if val, exists := v.Hash()[string(args[2])]; exists {
+		if val, exists := v.HGet(string(args[2])); exists {
 			c.writeBulk(val)
 			return
 		}
@@ -116,7 +116,7 @@ func cmdHmget(c *Client, tx *storage.Tx, args [][]byte) {
 	c.writeArray(len(args) - 2)
 	for _, f := range args[2:] {
 		if v != nil {
-			if val, exists := v.Hash()[string(f)]; exists {
+			if val, exists := v.HGet(string(f)); exists {
 				c.writeBulk(val)
 				continue
 			}
@@ -135,7 +135,7 @@ func cmdHgetall(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	c.writeMap(v.Len())
-	for f, val := range v.Hash() {
+	for f, val := range v.HashFields() {
 		c.writeBulkString(f)
 		c.writeBulk(val)
 	}
@@ -152,7 +152,7 @@ func cmdHexists(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	exists := false
 	if v != nil {
-		_, exists = v.Hash()[string(args[2])]
+		_, exists = v.HGet(string(args[2]))
 	}
 	c.writeBool01(exists)
 }
@@ -180,7 +180,7 @@ func cmdHkeys(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	c.writeArray(v.Len())
-	for f, val := range v.Hash() {
+	for f, val := range v.HashFields() {
 		if vals {
 			c.writeBulk(val)
 		} else {
@@ -201,7 +201,7 @@ func cmdHincrby(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	var cur int64
 	if v != nil {
-		if val, exists := v.Hash()[string(args[2])]; exists {
+		if val, exists := v.HGet(string(args[2])); exists {
 			n, good := parseInt(val)
 			if !good {
 				c.writeError(errHashNotInteger)
@@ -239,7 +239,7 @@ func cmdHincrbyfloat(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	cur := new(big.Float)
 	if v != nil {
-		if val, exists := v.Hash()[string(args[2])]; exists {
+		if val, exists := v.HGet(string(args[2])); exists {
 			f, good := parseLongDouble(val)
 			if !good {
 				c.writeError(errHashNotFloat)
@@ -269,7 +269,8 @@ func cmdHstrlen(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	var n int
 	if v != nil {
-		n = len(v.Hash()[string(args[2])])
+		val, _ := v.HGet(string(args[2]))
+		n = len(val)
 	}
 	c.writeInt(int64(n))
 }
@@ -285,7 +286,10 @@ func cmdHscan(c *Client, tx *storage.Tx, args [][]byte) {
 			return storage.ScanFields(v.Hash(), cursor, count)
 		},
 		values: func(v *storage.Value) func(string) string {
-			return func(f string) string { return string(v.Hash()[f]) }
+			return func(f string) string {
+				val, _ := v.HGet(f)
+				return string(val)
+			}
 		},
 	})
 }
@@ -336,10 +340,16 @@ func pickRandom(names []string, count int64) []string {
 	return names[:count]
 }
 
+// hget returns a hash field's value, nil when missing.
+func hget(v *storage.Value, f string) []byte {
+	val, _ := v.HGet(f)
+	return val
+}
+
 // hashFields returns the field names of a hash.
 func hashFields(v *storage.Value) []string {
 	out := make([]string, 0, v.Len())
-	for f := range v.Hash() {
+	for f := range v.HashFields() {
 		out = append(out, f)
 	}
 	return out
@@ -374,14 +384,14 @@ func cmdHrandfield(c *Client, tx *storage.Tx, args [][]byte) {
 			for _, f := range picked {
 				c.writeArray(2)
 				c.writeBulkString(f)
-				c.writeBulk(v.Hash()[f])
+				c.writeBulk(hget(v, f))
 			}
 			return
 		}
 		c.writeArray(2 * len(picked))
 		for _, f := range picked {
 			c.writeBulkString(f)
-			c.writeBulk(v.Hash()[f])
+			c.writeBulk(hget(v, f))
 		}
 		return
 	}

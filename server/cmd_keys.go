@@ -512,7 +512,7 @@ func encodingOf(v *storage.Value) string {
 	case storage.KindHash:
 		if v.Len() <= 128 {
 			small := true
-			for f, val := range v.Hash() {
+			for f, val := range v.HashFields() {
 				if len(f) > 64 || len(val) > 64 {
 					small = false
 					break

@@ -218,6 +218,8 @@ type scriptRun struct {
 	conn     *captureConn
 	tx       *storage.Tx
 	readOnly bool
+	oom      bool // memory was over maxmemory when the script started
+	dirty    bool // the script has written
 }
 
 var vmPool = sync.Pool{New: func() any { return newScriptVM() }}
@@ -332,7 +334,7 @@ func (vm *scriptVM) runScript(c *Client, tx *storage.Tx, sha string, proto *lua.
 	conn := newCaptureConn(c.addr)
 	sc := &Client{srv: c.srv, conn: conn, id: c.id, addr: c.addr, laddr: c.laddr, db: c.db, authed: true, user: c.user, created: c.created}
 	sc.setResp(2)
-	vm.run = &scriptRun{caller: c, client: sc, conn: conn, tx: tx, readOnly: readOnly}
+	vm.run = &scriptRun{caller: c, client: sc, conn: conn, tx: tx, readOnly: readOnly, oom: c.srv.memoryOverLimit()}
 	defer func() { vm.run = nil; L.SetTop(0) }()
 
 	g := L.G.Global
@@ -431,11 +433,22 @@ func (vm *scriptVM) call(L *lua.LState, raise bool) int {
 	if hasFlag(cmd, "noscript") || hasFlag(top, "noscript") || scriptDenied[top.name] {
 		return fail("ERR " + errScriptNotAllowed)
 	}
+	if msg := run.client.scriptACL(cmd, args); msg != "" {
+		return fail(msg)
+	}
 	if run.readOnly && (hasFlag(cmd, "write") || cmd.access == accessWrite) {
 		return fail(errScriptWriteInRO)
 	}
+	// As Redis's scriptVerifyOOM: a script that has not written yet may not
+	// start growing memory while it is over maxmemory.
+	if run.oom && !run.dirty && hasFlag(cmd, "denyoom") {
+		return fail(errOOM)
+	}
 	run.client.cmdName.Store(&cmd.name)
 	cmd.run(run.client, run.tx, args)
+	if cmd.access == accessWrite {
+		run.dirty = true
+	}
 	raw := run.conn.take()
 	v, _ := respToLua(L, raw)
 	if t, ok := v.(*lua.LTable); ok && raise {

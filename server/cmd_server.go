@@ -125,6 +125,9 @@ func cmdConfigResetstat(c *Client, _ *storage.Tx, _ [][]byte) {
 	st.keyspaceHits.Store(0)
 	st.keyspaceMiss.Store(0)
 	st.errorReplies.Store(0)
+	st.queryBufferDisconnections.Store(0)
+	c.srv.mem.evicted.Store(0)
+	c.srv.ps.limits.disconnections.Store(0)
 	c.writeOK()
 }
 
@@ -209,20 +212,23 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.WriteString("# Memory\r\n")
-		line("used_memory", ms.HeapAlloc)
-		line("used_memory_human", humanBytes(int64(ms.HeapAlloc)))
-		line("used_memory_rss", ms.Sys)
-		line("used_memory_rss_human", humanBytes(int64(ms.Sys)))
+		used, rss := s.usedMemory(), int64(rssBytes(ms.Sys)) // used: what maxmemory compares (memory.go)
+		line("used_memory", used)
+		line("used_memory_human", humanBytes(used))
+		line("used_memory_rss", rss)
+		line("used_memory_rss_human", humanBytes(rss))
 		line("used_memory_peak", ms.HeapSys)
+		line("heap_alloc", ms.HeapAlloc)
 		line("maxmemory", s.cfg.MaxMemory())
+		line("maxmemory_human", humanBytes(s.cfg.MaxMemory()))
 		line("maxmemory_policy", s.cfg.MaxMemoryPolicy())
 		line("mem_allocator", "go")
 	case "persistence":
 		st := s.db.Store().Stats()
 		b.WriteString("# Persistence\r\n")
 		line("loading", 0)
+		s.persistenceInfo(line) // rdb_* (backups) and aof_* (disk errors): cmd_persist.go
 		line("aof_enabled", 1)
-		line("aof_last_write_status", okErr(st.LastErr))
 		line("appendfsync", s.cfg.AppendFsync())
 		line("commits", st.Commits)
 		line("committed_records", st.Records)
@@ -231,14 +237,16 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		if !st.LastSuccess.IsZero() {
 			line("last_commit_time", st.LastSuccess.Unix())
 		}
-		line("expiry_backlog", s.db.Store().ExpiryBacklog())
+		if tx != nil { // INFO runs inside View: Store.ExpiryBacklog would take the lock again
+			line("expiry_backlog", tx.ExpiryBacklog())
+		}
 	case "stats":
 		b.WriteString("# Stats\r\n")
 		line("total_connections_received", s.stats.connections.Load())
 		line("total_commands_processed", s.stats.commands.Load())
 		line("rejected_connections", s.stats.rejected.Load())
 		line("expired_keys", s.stats.expiredKeys.Load())
-		line("evicted_keys", 0)
+		line("evicted_keys", s.mem.evicted.Load())
 		line("keyspace_hits", s.stats.keyspaceHits.Load())
 		line("keyspace_misses", s.stats.keyspaceMiss.Load())
 		channels, patterns, shards, _ := s.pubsubCounts()
@@ -246,6 +254,14 @@ func (s *Server) infoSection(name string, tx *storage.Tx) string {
 		line("pubsub_patterns", patterns)
 		line("pubsubshard_channels", shards)
 		line("total_error_replies", s.stats.errorReplies.Load())
+		line("client_query_buffer_limit_disconnections", s.stats.queryBufferDisconnections.Load())
+		line("client_output_buffer_limit_disconnections", s.ps.limits.disconnections.Load())
+		line("acl_access_denied_auth", s.stats.aclDeniedAuth.Load())
+		line("acl_access_denied_cmd", s.stats.aclDeniedCmd.Load())
+		line("acl_access_denied_key", s.stats.aclDeniedKey.Load())
+		line("acl_access_denied_channel", s.stats.aclDeniedChannel.Load())
+		line("auth_delayed_attempts", s.stats.authDelayed.Load())
+		line("protected_mode_denied_connections", s.stats.protectedDenied.Load())
 	case "replication":
 		b.WriteString("# Replication\r\n")
 		line("role", "master")

@@ -4,8 +4,10 @@ import (
 	"github.com/sessdb/sessdb/storage"
 )
 
-// maxQueuedBytes caps the total size of the commands one MULTI may queue.
-const maxQueuedBytes = 512 << 20
+// queuedArgOverhead is what each queued argument costs beyond its bytes
+// (its slice header and allocation), so that a queue of many empty
+// arguments is bounded too.
+const queuedArgOverhead = 32
 
 type watchKey struct {
 	db  int
@@ -22,17 +24,31 @@ func init() {
 	)
 }
 
+// queueCommand queues a command inside MULTI. The queue's total size
+// (arguments plus queuedArgOverhead each) is capped by
+// multi-max-queued-bytes: a command that would pass it is refused and EXEC
+// aborts, so a client cannot grow the server's memory without bound through
+// a transaction that never ends.
 func (c *Client) queueCommand(cmd *command, args [][]byte) {
+	if c.srv.overMemory() {
+		// As Redis: under maxmemory nothing more is queued, reads
+		// included, since queuing itself takes memory.
+		c.multiDirty = true
+		c.writeError(errOOM)
+		return
+	}
 	size := 0
+	for _, a := range args {
+		size += len(a) + queuedArgOverhead
+	}
+	if int64(c.queueBytes)+int64(size) > c.srv.cfg.MultiMaxQueuedBytes() {
+		c.multiDirty = true
+		c.writeError(errMultiQueueFull)
+		return
+	}
 	cp := make([][]byte, len(args))
 	for i, a := range args {
 		cp[i] = append([]byte(nil), a...)
-		size += len(a)
-	}
-	if c.queueBytes+size > maxQueuedBytes {
-		c.multiDirty = true
-		c.writeError("ERR MULTI queue exceeds the maximum size")
-		return
 	}
 	c.queueBytes += size
 	c.queue = append(c.queue, queued{cmd, cp})
@@ -65,11 +81,19 @@ func cmdExec(c *Client, _ *storage.Tx, _ [][]byte) {
 		c.writeError(errExecNoMulti)
 		return
 	}
+	oom := !c.multiDirty && c.execDeniedOOM()
 	q, dirty := c.queue, c.multiDirty
 	c.discardMulti()
 	if dirty {
 		c.srv.unwatchAll(c)
 		c.writeError(errExecAbort)
+		return
+	}
+	if oom {
+		// As Redis: a transaction holding a denyoom command is refused
+		// whole when memory is over maxmemory at EXEC.
+		c.srv.unwatchAll(c)
+		c.writeError(errExecAbortBecause + errOOM)
 		return
 	}
 	commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
@@ -84,6 +108,10 @@ func cmdExec(c *Client, _ *storage.Tx, _ [][]byte) {
 		}
 		c.writeArray(len(q))
 		for _, e := range q {
+			if msg := c.execACL(e.cmd, e.args); msg != "" {
+				c.writeError(msg) // the user's rules changed since MULTI
+				continue
+			}
 			e.cmd.run(c, tx, e.args)
 		}
 		c.queueReplies()

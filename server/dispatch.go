@@ -22,7 +22,7 @@ func (c *Client) dispatch(args [][]byte) {
 	if cmd.parent != nil {
 		top = cmd.parent
 	}
-	if !c.authed && c.srv.cfg.RequirePass() != "" && !top.noAuth {
+	if !c.authed && c.srv.authRequired() && !top.noAuth {
 		c.reject(args, errNoAuth)
 		return
 	}

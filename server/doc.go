@@ -14,6 +14,20 @@
 // the reply waits for. A pipelined batch waits once, after its last command,
 // before redcon flushes the replies.
 //
+// Security (acl.go, cmd_acl.go, auth.go, tls.go): every accepted
+// connection is a secureConn under the guard, which runs the TLS handshake
+// (tls-port) in the connection's own goroutine and delivers protected
+// mode's -DENIED. ACL users follow Redis 7.0 (rules, categories from Redis's
+// own table plus @session, key and channel patterns, SHA-256 password
+// hashes, aclfile); they are immutable once published, so the per-command
+// check (checkACL, after NOAUTH, again at EXEC and inside scripts) reads
+// them without a lock. Failed AUTH attempts are throttled per client IP.
+//
+// JWTs (cmd_jwt.go): SESS.JWT, SESS.VERIFY, SESS.JWKS, SESS.NOTBEFORE and
+// SESS.KEYS run on the sessdb package's JWT, whose keys New opens from the
+// jwt-* directives (never inside a command's transaction). Metrics
+// (metrics.go): a Prometheus registry per Server, served by package httpapi.
+//
 // Every reply text Redis defines lives in replies.go, in Redis's wording;
 // storageError maps storage's sentinel errors to them.
 //
@@ -21,8 +35,9 @@
 // subscriber's socket. It appends the message to the subscriber's outbound
 // queue, which a small writer goroutine per subscribed connection drains;
 // once subscribed, a connection's replies take the same queue, so replies
-// and messages keep Redis's order. A queue past 32 MB (Redis's pubsub
-// client-output-buffer-limit) disconnects its subscriber. Keyspace
+// and messages keep Redis's order. A queue that reaches the pubsub class of
+// client-output-buffer-limit (hard 32 MB, or soft 8 MB for over 60 s, by
+// default) disconnects its subscriber. Keyspace
 // notifications (notify.go) are queued while the transaction runs, in
 // execution order, and published once the store lock is released.
 // Server.Publish is the same path for sessdb's own events (__sessions__).

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/sessdb/sessdb/config"
 	"math"
 	"net"
+	"os"
 	"strconv"
+	"time"
+
+	"github.com/sessdb/sessdb/config"
 )
 
 // The protocol guard reads every connection's byte stream before redcon and
@@ -30,12 +33,24 @@ import (
 // (Redis's C-string search stops at it and waits for more input), and
 // client-query-buffer-limit bounds a whole command, which redcon buffers
 // whole, where Redis bounds its unparsed input.
+//
+// The guard also enforces timeout: before every read from the socket it sets
+// a read deadline timeout seconds away (read afresh each time, so CONFIG SET
+// timeout applies to open connections too). A connection that sends nothing
+// for that long is closed without a reply, as Redis's clientsCron closes
+// idle clients, including one that stalls halfway through a command
+// (slowloris). As in Redis, a connection with a Pub/Sub subscription is
+// never idle: it waits for messages, not for its own commands.
 
 const (
 	inlineMax      = 64 << 10 // PROTO_INLINE_MAX_SIZE
 	unauthMaxArgs  = 10
 	unauthMaxBulk  = 16384
 	guardReadChunk = 16 << 10
+	// guardFirstChunk is the read buffer a connection starts with; it grows
+	// to guardReadChunk once a read fills it. Most clients send small
+	// commands, and 5,000 connections then hold 20 MB of buffers, not 80.
+	guardFirstChunk = 4 << 10
 	// guardKeepBuffer is the largest output buffer kept between reads.
 	guardKeepBuffer = 64 << 10 // PROTO_IOBUF_LEN
 	// withholdArgs is the argument count above which a multibulk reaches
@@ -99,7 +114,9 @@ type guardConn struct {
 	fail *guardError
 
 	ready    int
-	withhold bool // the multibulk in progress stays out of ready until complete
+	withhold bool      // the multibulk in progress stays out of ready until complete
+	deadline bool      // a read deadline is set on the socket (timeout)
+	waitFrom time.Time // when the current read from the socket began
 
 	st        guardState
 	lineOf    guardState // the header kind gsLineEnd completes
@@ -149,10 +166,17 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			return 0, g.err
 		default:
 			if g.buf == nil {
-				g.buf = make([]byte, guardReadChunk)
+				g.buf = make([]byte, guardFirstChunk)
 			}
+			g.armIdle()
 			n, err := g.Conn.Read(g.buf)
 			g.in = g.buf[:n]
+			if n == len(g.buf) && n < guardReadChunk {
+				g.buf = make([]byte, guardReadChunk) // g.in keeps the old one until scanned
+			}
+			if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !g.idle() {
+				continue // timeout changed, or a subscriber: wait again
+			}
 			if err != nil {
 				g.err = err
 			}
@@ -287,7 +311,10 @@ func (g *guardConn) scan() {
 			g.commandDone(args[0])
 		}
 		if limit > 0 && g.cmdBytes > limit {
-			// Redis closes such a client without a reply.
+			// Redis closes such a client without a reply, and logs it; the
+			// log never shows the command, which may hold a secret.
+			g.srv.stats.queryBufferDisconnections.Add(1)
+			g.srv.logger.Printf("Closing client that reached max query buffer length: addr=%s (client-query-buffer-limit %d bytes)", g.RemoteAddr(), limit)
 			g.failWith("")
 			return
 		}
@@ -355,6 +382,44 @@ func (g *guardConn) header() bool {
 	return true
 }
 
+// armIdle sets the socket's read deadline timeout from now, or clears it
+// when timeout is 0. It runs before every read, so the clock restarts
+// whenever bytes arrive or a reply was just written.
+func (g *guardConn) armIdle() {
+	g.waitFrom = time.Now()
+	if t := g.srv.cfg.Timeout(); t > 0 {
+		_ = g.Conn.SetReadDeadline(g.waitFrom.Add(t))
+		g.deadline = true
+	} else if g.deadline {
+		_ = g.Conn.SetReadDeadline(time.Time{})
+		g.deadline = false
+	}
+}
+
+// idle reports whether the connection has been idle past timeout: a read
+// deadline passed, and neither did CONFIG SET move it nor is the connection
+// a subscriber.
+func (g *guardConn) idle() bool {
+	t := g.srv.cfg.Timeout()
+	if t <= 0 || (g.client != nil && g.client.subscribed()) {
+		return false
+	}
+	return !time.Now().Before(g.waitFrom.Add(t))
+}
+
+// wakeIdle makes every connection waiting for input re-read timeout at once
+// (CONFIG SET timeout): each wakes from its read and sets its deadline anew.
+func (s *Server) wakeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for _, c := range s.clients {
+		if g, ok := c.conn.NetConn().(*guardConn); ok {
+			_ = g.Conn.SetReadDeadline(now)
+		}
+	}
+}
+
 func (g *guardConn) failWith(msg string) bool {
 	g.fail = &guardError{msg: msg}
 	return false
@@ -369,13 +434,13 @@ func (g *guardConn) hold() bool {
 
 // authRequired is Redis's authRequired: the unauthenticated limits apply.
 func (g *guardConn) authRequired() bool {
-	return g.client != nil && !g.client.authed && g.srv.cfg.RequirePass() != ""
+	return g.client != nil && !g.client.authed && g.srv.authRequired()
 }
 
 // authMayChange reports whether a command of this batch that has not run
 // yet may change authRequired: AUTH or HELLO before it runs, RESET after.
 func (g *guardConn) authMayChange() bool {
-	if !g.batchDone || g.client == nil || g.srv.cfg.RequirePass() == "" {
+	if !g.batchDone || g.client == nil || !g.srv.authRequired() {
 		return false
 	}
 	return !g.client.authed || g.batchReset

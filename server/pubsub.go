@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sessdb/sessdb"
 	"github.com/tidwall/redcon"
@@ -36,9 +37,43 @@ var subWords = [3]struct{ sub, unsub, message string }{
 	{"ssubscribe", "sunsubscribe", "smessage"},
 }
 
-// outboundLimit is Redis's client-output-buffer-limit for pubsub clients
-// (hard limit 32mb): a subscriber whose queue grows past it is disconnected.
-const outboundLimit = 32 << 20
+// outputLimits is client-output-buffer-limit's pubsub class, copied into
+// atomics on every CONFIG SET so that a publisher reads it without the
+// configuration lock. As in Redis, a subscriber whose queue reaches the hard
+// limit, or stays at or above the soft limit for more than softSeconds, is
+// disconnected.
+type outputLimits struct {
+	hard, soft, softSeconds atomic.Int64
+	now                     func() time.Time // the soft limit's clock; tests inject one
+	disconnections          atomic.Int64     // subscribers closed by a limit (INFO)
+	logf                    func(format string, args ...any)
+}
+
+// load copies the pubsub class's limits from the configuration.
+func (l *outputLimits) load(hard, soft, softSeconds int64) {
+	l.hard.Store(hard)
+	l.soft.Store(soft)
+	l.softSeconds.Store(softSeconds)
+}
+
+// exceeded reports whether a queue of used bytes breaks a limit; since is
+// the queue's record of when it reached the soft limit (zero: below it).
+func (l *outputLimits) exceeded(used int64, since *time.Time) bool {
+	if hard := l.hard.Load(); hard > 0 && used >= hard {
+		return true
+	}
+	if soft := l.soft.Load(); soft > 0 && used >= soft {
+		now := l.now()
+		if since.IsZero() {
+			*since = now
+			return false
+		}
+		// Whole seconds, as Redis counts them.
+		return now.Unix()-since.Unix() > l.softSeconds.Load()
+	}
+	*since = time.Time{}
+	return false
+}
 
 // sessionsChannel is where the sessions layer's audit events are published.
 const sessionsChannel = "__sessions__"
@@ -46,6 +81,7 @@ const sessionsChannel = "__sessions__"
 // pubsub is the server's subscription registry.
 type pubsub struct {
 	mu        sync.RWMutex
+	limits    outputLimits
 	subs      [3]map[string]map[*Client]struct{}
 	clients   int         // clients with at least one subscription
 	listening atomic.Bool // any channel or pattern subscription: keyspace events are worth making
@@ -91,7 +127,7 @@ func (s *Server) subscribe(c *Client, kind subKind, names [][]byte) {
 	s.flushNotes() // the connection's replies queued so far, before messages are deferred
 	s.ps.mu.Lock()
 	if c.out == nil {
-		c.out = newOutbound(c.conn.NetConn())
+		c.out = newOutbound(c.conn.NetConn(), &s.ps.limits, c.addr)
 		c.out.hold() // inside a command batch
 	}
 	was := c.subscribed()
@@ -351,21 +387,24 @@ func (c *Client) passReplies() {
 // outbound is a subscriber's queue of bytes to write, and its writer.
 type outbound struct {
 	nc   net.Conn
+	lim  *outputLimits
+	addr string
 	mu   sync.Mutex
 	wake *sync.Cond
 
 	buf       []byte // to write, in order
 	later     []byte // messages held back until the pending confirmation is queued
 	deferring bool
-	inflight  int  // bytes the writer is writing now
-	held      bool // a command batch runs: its replies wait for its commit
-	quit      bool // close once everything is written (QUIT)
-	dead      bool // closed: nothing more is written
+	inflight  int       // bytes the writer is writing now
+	held      bool      // a command batch runs: its replies wait for its commit
+	quit      bool      // close once everything is written (QUIT)
+	dead      bool      // closed: nothing more is written
+	softSince time.Time // when the queue reached the soft limit; zero while below
 	done      chan struct{}
 }
 
-func newOutbound(nc net.Conn) *outbound {
-	o := &outbound{nc: nc, done: make(chan struct{})}
+func newOutbound(nc net.Conn, lim *outputLimits, addr string) *outbound {
+	o := &outbound{nc: nc, lim: lim, addr: addr, done: make(chan struct{})}
 	o.wake = sync.NewCond(&o.mu)
 	go o.run()
 	return o
@@ -413,8 +452,8 @@ func (o *outbound) run() {
 	}
 }
 
-// push queues a message frame. Past outboundLimit the subscriber is
-// disconnected, as Redis does, rather than let it exhaust memory.
+// push queues a message frame. Past the output buffer limits the subscriber
+// is disconnected, as Redis does, rather than let it exhaust memory.
 func (o *outbound) push(frame []byte) {
 	o.mu.Lock()
 	if o.dead {
@@ -446,10 +485,14 @@ func (o *outbound) reply(b []byte) {
 
 // checkLimitAndWake runs with o.mu held and releases it.
 func (o *outbound) checkLimitAndWake() {
-	if len(o.buf)+len(o.later)+o.inflight > outboundLimit {
+	if o.lim.exceeded(int64(len(o.buf)+len(o.later)+o.inflight), &o.softSince) {
 		o.dead, o.buf, o.later = true, nil, nil
 		o.mu.Unlock()
 		o.wake.Signal()
+		o.lim.disconnections.Add(1)
+		if o.lim.logf != nil {
+			o.lim.logf("Client addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", o.addr)
+		}
 		_ = o.nc.Close()
 		return
 	}
@@ -515,3 +558,8 @@ func (o *outbound) queued() int {
 	defer o.mu.Unlock()
 	return len(o.buf) + len(o.later) + o.inflight
 }
+
+// SetLimitsClock sets the clock that client-output-buffer-limit's soft
+// limit reads (time.Now by default). Tests inject a fake one; call it before
+// clients connect.
+func (s *Server) SetLimitsClock(now func() time.Time) { s.ps.limits.now = now }

@@ -29,6 +29,7 @@ const (
 	errExecAbortBecause = "EXECABORT Transaction discarded because of: "
 	errNoProto          = "NOPROTO unsupported protocol version"
 	errMaxClients       = "ERR max number of clients reached"
+	errOOM              = "OOM command not allowed when used memory > 'maxmemory'."
 	errStringTooLong    = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	errOffsetRange      = "ERR offset is out of range"
 	errHashNotInteger   = "ERR hash value is not an integer"
@@ -42,6 +43,11 @@ const (
 	errUnknownCommand   = "ERR unknown command '%.128s', with args beginning with: %s"
 	errUnknownSub       = "ERR unknown subcommand '%.128s'. Try %s HELP."
 	errPersistence      = "MISCONF Errors writing to the database file: %s. Commands that may modify the data set are disabled until the disk accepts writes again."
+	errNotInMulti       = "ERR Command not allowed inside a transaction"
+	errBgsaveInProgress = "ERR Background save already in progress"
+	errSaveFailed       = "ERR" // Redis's shared.err: SAVE failed, the reason is in the log
+	msgBgsaveStarted    = "Background saving started"
+	msgBgsaveScheduled  = "Background saving scheduled"
 	errInvalidCursor    = "ERR invalid cursor"
 	errNumKeys          = "ERR numkeys should be greater than 0"
 	errLimitNeg         = "ERR LIMIT can't be negative"
@@ -59,9 +65,30 @@ const (
 	errLFUIdle          = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errPubsubContext    = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 
+	errNoPermKey          = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	errNoPermChannel      = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	errNoPermExec         = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: %s"
+	msgNoPermExecCmd      = "no permission to execute the command or subcommand"
+	msgNoPermExecKey      = "no permission to touch the specified keys"
+	msgNoPermExecChannel  = "no permission to access one of the channels used as arguments"
+	errScriptNoPermCmd    = "ERR The user executing the script can't run this command or subcommand"
+	errScriptNoPermKey    = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	errScriptNoPermChan   = "ERR The user executing the script can't publish to the channel mentioned in the command"
+	errACLUserSpaces      = "ERR Usernames can't contain spaces or null characters"
+	errACLUnmatched       = "ERR Unmatched parenthesis in acl selector starting at '%s'."
+	errACLSetuser         = "ERR Error in ACL SETUSER modifier '%s': %s"
+	errACLDelDefault      = "ERR The 'default' user cannot be removed"
+	errACLUnknownCategory = "ERR Unknown category '%.128s'"
+	errACLGenpass         = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+	errACLNoFile          = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+	errACLSave            = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+	errHelloNoAuth        = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	errDenied             = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
 	// sessdb's own wording, for what it refuses or limits where Redis would not.
 	errTrackingUnsupported = "ERR CLIENT TRACKING is not supported: sessdb does not implement client-side caching invalidation"
 	errDebugSleep          = "ERR DEBUG SLEEP is limited to 0..1 seconds in sessdb"
+	errMultiQueueFull      = "ERR MULTI queue exceeds maximum allowed size (multi-max-queued-bytes)"
 )
 
 // The scripting replies (cmd_script.go), in Redis's exact wording.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,12 +46,23 @@ type Server struct {
 	watched map[watchKey]map[*Client]struct{}
 
 	ps     pubsub        // subscriptions (pubsub.go)
+	mem    memoryState   // maxmemory and eviction (memory.go)
 	notes  noteQueue     // keyspace events waiting to be published (notify.go)
 	events atomic.Uint32 // notify-keyspace-events, read by every write
 
 	stats stats
 
 	scripts scriptCache // EVAL's script cache (cmd_script.go)
+
+	jwt     jwtState // the JWT signing keys, opened on first use (cmd_jwt.go)
+	metrics *metrics // Prometheus collectors (metrics.go)
+
+	persist persistState // SAVE, BGSAVE and disk-error state (cmd_persist.go)
+
+	acl    *aclStore     // ACL users (acl.go)
+	aclLog aclLog        // ACL LOG (acl_log.go)
+	auth   *authThrottle // failed-AUTH delays per client IP (auth.go)
+	tls    *tlsState     // the TLS port's configuration (tls.go)
 }
 
 type stats struct {
@@ -62,6 +74,15 @@ type stats struct {
 	keyspaceMiss atomic.Int64
 	errorReplies atomic.Int64
 	netInput     atomic.Int64
+
+	queryBufferDisconnections atomic.Int64 // clients closed by client-query-buffer-limit (guard.go)
+
+	aclDeniedAuth    atomic.Int64 // failed AUTH / HELLO AUTH
+	aclDeniedCmd     atomic.Int64
+	aclDeniedKey     atomic.Int64
+	aclDeniedChannel atomic.Int64
+	authDelayed      atomic.Int64 // AUTH attempts held back by the brute-force throttle
+	protectedDenied  atomic.Int64 // connections refused by protected mode
 }
 
 // New returns a server for db configured by cfg. It does not listen yet.
@@ -78,10 +99,16 @@ func New(cfg *config.Config, db *sessdb.DB, logger *log.Logger) *Server {
 		watched: map[watchKey]map[*Client]struct{}{},
 		started: time.Now(),
 	}
+	s.acl = newACLStore(s.table)
+	s.acl.setDefaultPassword(cfg.RequirePass())
+	s.auth = newAuthThrottle()
 	s.notes.wake = make(chan struct{}, 1)
 	s.notes.stop = make(chan struct{})
 	s.events.Store(uint32(cfg.KeyspaceEvents()))
+	s.initLimits()
 	s.installHooks()
+	s.metrics = newMetrics(s)
+	_, _ = s.JWT() // now, not inside a command's transaction (its error is kept for the commands)
 	cfg.OnChange(s.configChanged)
 	go s.runNotifier()
 	return s
@@ -94,20 +121,51 @@ func (s *Server) configChanged(name string) {
 		if f, err := sessdb.ParseFsync(s.cfg.AppendFsync()); err == nil {
 			s.db.SetFsync(f)
 		}
+	case "requirepass":
+		s.acl.setDefaultPassword(s.cfg.RequirePass())
 	case "notify-keyspace-events":
 		s.events.Store(uint32(s.cfg.KeyspaceEvents()))
-	case "timeout":
-		s.mu.Lock()
-		for _, rs := range s.rservers {
-			rs.SetIdleClose(s.cfg.Timeout())
-		}
-		s.mu.Unlock()
 	}
 }
 
-// Listen opens the configured listeners (every bind address on port).
+// Listen loads the aclfile (when configured) and opens the listeners: the
+// plain port and the TLS port (tls-port), each on every bind address. As
+// in Redis, "port 0" with a TLS port disables plain TCP; without one, port
+// 0 picks a free port (tls-port 0 always means no TLS).
 func (s *Server) Listen() error {
-	port := strconv.Itoa(s.cfg.Port())
+	if s.cfg.ACLFile() != "" {
+		if err := s.loadACLFile(nil); err != nil {
+			return fmt.Errorf("aclfile: %w", err)
+		}
+	}
+	tlsPort := s.cfg.TLSPort()
+	if tlsPort != 0 {
+		tc, err := newTLSConfig(s.cfg)
+		if err != nil {
+			return err
+		}
+		s.tls = &tlsState{config: tc}
+	}
+	if s.cfg.Port() != 0 || tlsPort == 0 {
+		if err := s.listenPort(s.cfg.Port(), false); err != nil {
+			return err
+		}
+	}
+	if tlsPort != 0 {
+		if err := s.listenPort(tlsPort, true); err != nil {
+			return err
+		}
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("no address to listen on")
+	}
+	return nil
+}
+
+// listenPort listens on port at every bind address.
+func (s *Server) listenPort(p int, secure bool) error {
+	port := strconv.Itoa(p)
+	opened := 0
 	for _, addr := range s.cfg.Bind() {
 		optional := false
 		if len(addr) > 0 && addr[0] == '-' {
@@ -121,20 +179,35 @@ func (s *Server) Listen() error {
 			s.Close()
 			return err
 		}
-		s.listeners = append(s.listeners, ln)
+		var tc *tls.Config
+		if secure {
+			tc = s.tls.config
+		}
+		s.listeners = append(s.listeners, secureListener{ln, tc})
+		opened++
 		if port == "0" {
 			// Every address shares the first one's ephemeral port.
 			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		}
 	}
-	if len(s.listeners) == 0 {
-		return errors.New("no address to listen on")
+	if opened == 0 && secure {
+		return errors.New("no address to listen on for tls-port")
 	}
 	return nil
 }
 
-// Addr returns the first listener's address.
+// Addr returns the first listener's address (the plain port's, when open).
 func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
+
+// TLSAddr returns the TLS port's first address, or nil without tls-port.
+func (s *Server) TLSAddr() net.Addr {
+	for _, ln := range s.listeners {
+		if sl, ok := ln.(secureListener); ok && sl.config != nil {
+			return ln.Addr()
+		}
+	}
+	return nil
+}
 
 // Serve serves every listener until Close; it returns when all have stopped.
 func (s *Server) Serve() error {
@@ -144,9 +217,7 @@ func (s *Server) Serve() error {
 		s.mu.Lock()
 		s.rservers = append(s.rservers, rs)
 		s.mu.Unlock()
-		if t := s.cfg.Timeout(); t > 0 {
-			rs.SetIdleClose(t)
-		}
+		// timeout (idle clients) is enforced by the protocol guard (guard.go).
 		s.serveWG.Add(1)
 		go func(ln net.Listener) {
 			defer s.serveWG.Done()
@@ -180,6 +251,7 @@ func (s *Server) Close() error {
 			_ = ln.Close()
 		}
 	}
+	s.auth.close() // a throttled AUTH holds the gate: end its wait
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	close(s.notes.stop)
@@ -196,7 +268,12 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.mu.Unlock()
 	if n >= s.cfg.MaxClients() {
 		s.stats.rejected.Add(1)
-		_, _ = conn.NetConn().Write([]byte("-" + errMaxClients + "\r\n"))
+		refuse(conn.NetConn(), errMaxClients)
+		return false
+	}
+	if protectedRefuses(s.cfg.ProtectedMode(), s.acl.defaultNoPass(), conn.RemoteAddr()) {
+		s.stats.protectedDenied.Add(1)
+		refuse(conn.NetConn(), errDenied)
 		return false
 	}
 	c := &Client{
@@ -249,25 +326,18 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 		s.stats.commands.Add(1)
 		c.lastCmd.Store(time.Now().UnixMilli())
 		c.out.hold()
+		mark := c.replyMark()
+		start, errs := time.Now(), c.errorReplies
 		c.dispatch(rc.Args)
+		s.metrics.observe(c, rc.Args, start, errs)
+		c.trackWrite(mark)
 		c.passReplies()
 	}
 	if len(conn.PeekPipeline()) > 0 {
 		return
 	}
-	if c.pending != nil {
-		err := s.db.Wait(c.pending)
-		c.pending = nil
-		if err != nil {
-			// The batch's writes are not durable: no OK may reach the client.
-			s.logger.Printf("commit failed: %v", err)
-			c.out.close()
-			redcon.BaseWriter(conn).SetBuffer(nil)
-			conn.WriteError(fmt.Sprintf(errPersistence, err))
-			conn.Close()
-			return
-		}
-	}
+	// A write whose commit failed gets MISCONF instead of its reply (persist.go).
+	c.settleWrites()
 	switch {
 	case c.quitting && c.out != nil:
 		c.out.closeAfterWrite()
