@@ -29,15 +29,22 @@ import (
 
 const (
 	crashClients     = 16
+	crashSessClients = 6
 	crashRoundsEnv   = "SESSDB_CRASH_ROUNDS"
-	crashRounds      = 5
-	crashMinLoad     = 300 * time.Millisecond
-	crashMaxLoad     = 800 * time.Millisecond
-	crashExpireAfter = time.Hour // long enough never to expire during a test
+	crashRounds      = 20
+	crashMinLoad     = 150 * time.Millisecond
+	crashMaxLoad     = 600 * time.Millisecond
+	crashExpireAfter = time.Hour              // long enough never to expire during a test
+	crashVolatileTTL = 20 * time.Millisecond  // SET PX: must never be seen again after a restart
+	crashGrace       = 300 * time.Millisecond // SESS.ROTATE GRACE 1 keeps the old token for at most 1s
 )
 
 // Ensure that every write acknowledged under appendfsync always survives a
-// kill -9 and a graceful SIGTERM shutdown.
+// kill -9 and a graceful SIGTERM shutdown: keys and hashes hold exactly the
+// state after their acknowledged commands (plus, possibly, the one in
+// flight), deleted keys and keys that expired stay gone, sessions created
+// stay live, revoked ones (SESS.REVOKE, SESS.REVOKEUSER) stay revoked, and
+// tokens replaced by SESS.ROTATE are dead once their grace has passed.
 func TestCrash_Behaviour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: skipped in -short mode")
@@ -54,24 +61,44 @@ func TestCrash_Behaviour(t *testing.T) {
 		dir := t.TempDir()
 		proc := crashStartChild(t, bin, dir)
 		var settled []crashSettled
-		var totalAcked, totalKeys int
+		var allSess []*crashSessClient
+		var totalAcked, totalKeys, totalSessOps, totalTokens, totalVolatile int
 		for round := range rounds {
 			w := newCrashWorkload(round, proc.addr)
 			load := crashMinLoad + rand.N(crashMaxLoad-crashMinLoad)
 			w.runFor(load, func() { proc.kill(t) })
+			killed := time.Now()
 			proc = crashStartChild(t, bin, dir)
 			st := w.verify(t, proc.addr)
+			// Keys set with a short TTL before the kill never come back
+			// (the restart takes far longer than the TTL; if not, skip).
+			volatile := 0
+			if time.Since(killed) > 2*crashVolatileTTL {
+				volatile = w.verifyVolatile(t, proc.addr)
+			}
+			ss := w.verifySessions(t, proc.addr)
 			settled = append(settled, st)
-			// Earlier rounds' keys stay exactly as they were recovered.
+			// Earlier rounds' keys stay exactly as they were recovered, and
+			// their sessions as they were found.
 			for _, s := range settled[:len(settled)-1] {
 				s.check(t, proc.addr)
 			}
+			for _, c := range allSess {
+				c.recheck(t, proc.addr)
+			}
+			allSess = append(allSess, w.sess...)
 			totalAcked += st.acked
 			totalKeys += len(st.keys)
-			t.Logf("round %d: kill -9 after %v of load: %d commands acknowledged, %d in flight of which %d recovered, %d keys checked",
-				round+1, load.Round(time.Millisecond), st.acked, st.inFlight, st.recovered, len(st.keys))
+			totalSessOps += ss.acked
+			totalTokens += ss.checked
+			totalVolatile += volatile
+			t.Logf("round %d: kill -9 after %v of load: %d commands acknowledged, %d in flight of which %d recovered, %d keys checked; "+
+				"%d session commands acknowledged, %d tokens checked (%d live, %d revoked or rotated away), %d expired keys checked",
+				round+1, load.Round(time.Millisecond), st.acked, st.inFlight, st.recovered, len(st.keys),
+				ss.acked, ss.checked, ss.live, ss.dead, volatile)
 		}
-		t.Logf("kill -9: %d rounds, %d acknowledged commands, %d keys checked", rounds, totalAcked, totalKeys)
+		t.Logf("kill -9: %d rounds, %d acknowledged key commands, %d keys checked, %d acknowledged session commands, %d token checks, %d expired-key checks",
+			rounds, totalAcked, totalKeys, totalSessOps, totalTokens, totalVolatile)
 		proc.stop(t)
 	})
 
@@ -201,6 +228,8 @@ func (o crashOp) cmd(ctx context.Context, p redis.Cmdable) redis.Cmder {
 		return p.Del(ctx, o.key)
 	case "EXPIRE":
 		return p.Expire(ctx, o.key, crashExpireAfter)
+	case "SETPX":
+		return p.Set(ctx, o.key, o.arg1, crashVolatileTTL)
 	}
 	panic(o.name)
 }
@@ -239,15 +268,17 @@ func (o crashOp) apply(state map[string]*crashKeyState) {
 
 // crashClient is one client's keys and the commands it sent.
 type crashClient struct {
-	keys  []string
-	kinds map[string]crashKind
-	sent  []crashOp // in order
-	acked int       // sent[:acked] were acknowledged
+	keys     []string
+	kinds    map[string]crashKind
+	volatile string    // a key only ever set with a short TTL (SETPX), outside the model
+	sent     []crashOp // in order
+	acked    int       // sent[:acked] were acknowledged
 }
 
 type crashWorkload struct {
 	addr    string
 	clients []*crashClient
+	sess    []*crashSessClient
 }
 
 func newCrashWorkload(round int, addr string) *crashWorkload {
@@ -259,7 +290,11 @@ func newCrashWorkload(round int, addr string) *crashWorkload {
 			c.keys = append(c.keys, key)
 			c.kinds[key] = kind
 		}
+		c.volatile = fmt.Sprintf("crash:r%d:c%d:volatile", round, i)
 		w.clients = append(w.clients, c)
+	}
+	for i := range crashSessClients {
+		w.sess = append(w.sess, &crashSessClient{user: fmt.Sprintf("crash-r%d-u%d", round, i)})
 	}
 	return w
 }
@@ -275,6 +310,13 @@ func (w *crashWorkload) runFor(d time.Duration, stop func()) {
 		go func() {
 			defer wg.Done()
 			c.run(ctx, w.addr, rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))))
+		}()
+	}
+	for i, c := range w.sess {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(ctx, w.addr, rand.New(rand.NewPCG(uint64(1000+i), uint64(time.Now().UnixNano()))))
 		}()
 	}
 	timer := time.NewTimer(d)
@@ -322,6 +364,9 @@ func (c *crashClient) run(ctx context.Context, addr string, rng *rand.Rand) {
 }
 
 func (c *crashClient) nextOp(rng *rand.Rand, seq int) crashOp {
+	if rng.IntN(12) == 0 {
+		return crashOp{name: "SETPX", key: c.volatile, arg1: fmt.Sprintf("v%d", seq)}
+	}
 	key := c.keys[rng.IntN(len(c.keys))]
 	o := crashOp{key: key, kind: c.kinds[key]}
 	switch r := rng.IntN(10); {
@@ -461,4 +506,175 @@ func crashFormatState(s map[string]*crashKeyState) string {
 		fmt.Fprintf(&b, "\n  %s=%+v", k, *s[k])
 	}
 	return b.String()
+}
+
+// verifyVolatile requires every key that was only ever set with a short TTL
+// to be gone, and returns how many it checked.
+func (w *crashWorkload) verifyVolatile(t *testing.T, addr string) int {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	n := 0
+	for _, c := range w.clients {
+		used := false
+		for _, o := range c.sent {
+			used = used || o.name == "SETPX"
+		}
+		if !used {
+			continue
+		}
+		n++
+		require.Equal(t, int64(0), rdb.Exists(context.Background(), c.volatile).Val(), "%s expired before the kill and came back", c.volatile)
+	}
+	return n
+}
+
+// crashToken is a session token a session client holds, and what the
+// acknowledged commands say about it.
+type crashToken struct {
+	token     string
+	dead      bool      // revoked, or rotated away
+	deadAfter time.Time // a rotated token lives until its grace ends
+	uncertain bool      // the command in flight at the kill may have ended it
+	found     *bool     // what the check after the restart found
+}
+
+// crashSessClient creates, rotates and revokes the sessions of one user,
+// one command at a time.
+type crashSessClient struct {
+	user   string
+	tokens []*crashToken
+	sent   int
+	acked  int
+}
+
+func (c *crashSessClient) live() []*crashToken {
+	var out []*crashToken
+	for _, tk := range c.tokens {
+		if !tk.dead {
+			out = append(out, tk)
+		}
+	}
+	return out
+}
+
+func (c *crashSessClient) run(ctx context.Context, addr string, rng *rand.Rand) {
+	rdb := redis.NewClient(&redis.Options{
+		Addr:         addr,
+		MaxRetries:   -1,
+		PoolSize:     1,
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 10 * time.Second,
+	})
+	defer rdb.Close()
+	for ctx.Err() == nil {
+		live := c.live()
+		c.sent++
+		switch r := rng.IntN(20); {
+		case len(live) < 2 || r < 8:
+			tok, err := rdb.Do(ctx, "SESS.CREATE", c.user).Text()
+			if err != nil {
+				return // a created token the client never saw: nothing to check
+			}
+			c.tokens = append(c.tokens, &crashToken{token: tok})
+		case r < 13:
+			old := live[rng.IntN(len(live))]
+			grace := rng.IntN(2) // 0 or 1 second
+			args := []any{"SESS.ROTATE", old.token}
+			if grace > 0 {
+				args = append(args, "GRACE", grace)
+			}
+			tok, err := rdb.Do(ctx, args...).Text()
+			if err != nil {
+				old.uncertain = true
+				return
+			}
+			old.dead = true
+			old.deadAfter = time.Now().Add(time.Duration(grace) * time.Second)
+			c.tokens = append(c.tokens, &crashToken{token: tok})
+		case r < 19:
+			tk := live[rng.IntN(len(live))]
+			if err := rdb.Do(ctx, "SESS.REVOKE", tk.token).Err(); err != nil {
+				tk.uncertain = true
+				return
+			}
+			tk.dead = true
+		default:
+			if err := rdb.Do(ctx, "SESS.REVOKEUSER", c.user).Err(); err != nil {
+				for _, tk := range live {
+					tk.uncertain = true
+				}
+				return
+			}
+			for _, tk := range live {
+				tk.dead = true
+			}
+		}
+		c.acked++
+	}
+}
+
+// crashSessChecked counts what verifySessions checked.
+type crashSessChecked struct {
+	acked, checked, live, dead int
+}
+
+// verifySessions requires every token's state after the restart to be the
+// one its acknowledged commands left: live, or dead (after any grace).
+func (w *crashWorkload) verifySessions(t *testing.T, addr string) crashSessChecked {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	var st crashSessChecked
+	for _, c := range w.sess {
+		st.acked += c.acked
+		for _, tk := range c.tokens {
+			alive := crashSessionAlive(t, rdb, tk.token)
+			tk.found = &alive
+			switch {
+			case tk.uncertain:
+				continue
+			case tk.dead && time.Now().After(tk.deadAfter):
+				require.False(t, alive, "user %s: token revoked or rotated away (acknowledged) is live again after the crash", c.user)
+				st.dead++
+			case !tk.dead:
+				require.True(t, alive, "user %s: acknowledged session lost in the crash", c.user)
+				st.live++
+			default:
+				continue // still within its grace
+			}
+			st.checked++
+		}
+	}
+	return st
+}
+
+// recheck requires an earlier round's tokens to be as they were found, with
+// rotated tokens dead by now.
+func (c *crashSessClient) recheck(t *testing.T, addr string) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	for _, tk := range c.tokens {
+		alive := crashSessionAlive(t, rdb, tk.token)
+		switch {
+		case tk.dead && time.Now().After(tk.deadAfter):
+			require.False(t, alive, "user %s: a dead token came back in a later round", c.user)
+		case tk.dead:
+		case tk.found != nil && !tk.uncertain:
+			require.Equal(t, *tk.found, alive, "user %s: token state changed in a later round", c.user)
+		case tk.found != nil && !*tk.found:
+			require.False(t, alive, "user %s: a dead token came back in a later round", c.user)
+		}
+	}
+}
+
+func crashSessionAlive(t *testing.T, rdb *redis.Client, token string) bool {
+	t.Helper()
+	err := rdb.Do(context.Background(), "SESS.GET", token, "NOTOUCH").Err()
+	if err == redis.Nil {
+		return false
+	}
+	require.NoError(t, err)
+	return true
 }
