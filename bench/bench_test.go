@@ -792,3 +792,32 @@ func TestFormatMemory(t *testing.T) {
 	require.Contains(t, out, "| sessdb / Redis rewritten AOF | | 2.00 |\n")
 	require.Equal(t, 0.0, perSession(1, 2, 0))
 }
+
+// Ensure that writeCharts draws the three PNG charts of a report, skipping
+// rows without rounds, and that -table turns the charts on by default.
+func TestWriteCharts_WritesPNGs(t *testing.T) {
+	mk := func(key, workload string, clients, pipe int) Row {
+		return summarize(Scenario{Key: key, Workload: workload, Clients: clients, Pipeline: pipe, Side: SideDurable, Bench: RedisBenchmark{Tests: key}}, 1, rounds3(), nil)
+	}
+	failed := summarize(Scenario{Key: "get", Workload: "GET", Clients: 1, Pipeline: 1, Side: SideVolatile, Bench: RedisBenchmark{Tests: "get"}}, 1, nil, context.Canceled)
+	rep := Report{
+		Meta: Meta{Date: "2025-01-02T03:04:05Z", Nproc: 2, RedisServer: "7.0.15", Rounds: 3},
+		Rows: []Row{mk("set", "SET", 50, 1), mk("set", "SET", 50, 16), mk("set", "SET", 1, 1), mk("hset", "HSET", 50, 1), failed},
+	}
+	dir := t.TempDir()
+	files, err := writeCharts(dir, rep)
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.Greater(t, len(b), 1000)
+		require.Equal(t, "\x89PNG", string(b[:4]), f)
+	}
+
+	o, err := parseFlags([]string{"-table"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "bench/charts", o.charts)
+	_, err = parseFlags([]string{"-table", "-memory"}, io.Discard)
+	require.Error(t, err)
+}

@@ -43,7 +43,7 @@
 // rounds — sessdb, redis, sessdb, redis, … (-rounds, default 3) — each
 // against a server started fresh on a free loopback port in its own
 // temporary data directory (SIGTERM after the run, SIGKILL if it does not
-// exit in 10 s). Readiness is a PING over TCP. Preloading is untimed (its
+// exit in 60 s). Readiness is a PING over TCP. Preloading is untimed (its
 // duration is shown in the progress lines). The
 // table shows per-server medians and the median of the per-round ratios
 // sessdb/redis (so each ratio compares two runs made back to back), with the
@@ -59,6 +59,7 @@
 //
 // From the module root:
 //
+//	go run ./bench -table                 # everything: every row, then -memory; charts in bench/charts
 //	go run ./bench                        # builds ./cmd/sessdb, full run: ~7 min on a quiet disk
 //	go run ./bench -quick                 # smoke run, ~0.3 s per measured run
 //	go run ./bench -only '^(set|get)/' -rounds 5 -out bench.json
@@ -68,6 +69,7 @@
 //	go run ./bench -only '^sess-' -quick  # the SESS.* rows
 //	go run ./bench -memory                # memory per session and restart time, 1M sessions
 //	go run ./bench -memory -sessions 100000
+//	go run ./bench -from-json bench.json -charts /tmp/charts   # table and charts of an earlier -out
 //
 // -sessdb-cmd runs any binary that takes redis-server style arguments
 // (--port N --bind 127.0.0.1 --dir DIR --appendfsync always|everysec) in
@@ -78,6 +80,15 @@
 // The Markdown table goes to stdout, progress to stderr; the exit status is
 // non-zero if any scenario failed (its row says error, with the message
 // below the table).
+//
+// -table runs every row (or those -only selects) and then -memory (with
+// -sessions), in one command, printing both tables; with -out FILE the
+// memory result goes to FILE-memory.json. -charts DIR (default bench/charts
+// with -table, relative to the module root) writes PNG charts of the rows
+// with gonum/plot (charts.go): throughput.png (requests/s against clients,
+// one panel per workload, sessdb and Redis at each pipeline depth),
+// latency.png (p50 and p99 of every row, sessdb beside Redis, log scale)
+// and ratio.png (each row's median ratio, 1.0 marked).
 //
 // # Memory and restart (-memory)
 //

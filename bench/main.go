@@ -38,6 +38,9 @@ type options struct {
 	timeout        time.Duration
 	memory         bool
 	sessions       int
+	table          bool
+	charts         string
+	fromJSON       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,7 +62,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "limit for one measured run (preload + benchmark); with -memory, for each fill and each restart, at least 5m")
 	fs.BoolVar(&o.memory, "memory", false, "instead of the table: measure memory per live session and restart time (see -sessions)")
-	fs.IntVar(&o.sessions, "sessions", 1_000_000, "with -memory: sessions to fill each server with (200 bytes of data each)")
+	fs.IntVar(&o.sessions, "sessions", 1_000_000, "with -memory or -table: sessions to fill each server with (200 bytes of data each)")
+	fs.BoolVar(&o.table, "table", false, "the whole comparison in one run: every row (or those -only selects), then -memory; writes the charts to -charts (default bench/charts)")
+	fs.StringVar(&o.charts, "charts", "", "write PNG charts of the rows (throughput.png, latency.png, ratio.png) into this directory, relative to the module root")
+	fs.StringVar(&o.fromJSON, "from-json", "", "do not run anything: print the table of an earlier -out JSON file and write its charts (with -charts)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nCompares sessdb with redis-server on this machine; see bench/doc.go.\n\n")
 		fs.PrintDefaults()
@@ -81,6 +87,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.sessdbPath != "" && o.sessdbCmd != "" {
 		return o, errors.New("-sessdb and -sessdb-cmd are mutually exclusive")
+	}
+	if o.table && o.memory {
+		return o, errors.New("-table already includes -memory")
+	}
+	if o.table && o.charts == "" {
+		o.charts = filepath.Join("bench", "charts")
 	}
 	return o, nil
 }
@@ -145,6 +157,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if o.fromJSON != "" {
+		return replayJSON(ctx, o, stdout, stderr)
+	}
 
 	redisServer, err := exec.LookPath(o.redisServer)
 	if err != nil {
@@ -229,6 +244,20 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if o.out != "" {
 		if err := writeJSON(o.out, rep); err != nil {
 			fmt.Fprintln(stderr, "bench:", err)
+			status = 1
+		}
+	}
+	if o.charts != "" && ctx.Err() == nil {
+		if err := charts(ctx, o, rep, stderr); err != nil {
+			status = 1
+		}
+	}
+	if o.table && ctx.Err() == nil {
+		fmt.Fprintln(stdout)
+		if o.out != "" {
+			o.out = strings.TrimSuffix(o.out, ".json") + "-memory.json"
+		}
+		if runMemory(ctx, o, argv, redisServer, stdout, stderr) != 0 {
 			status = 1
 		}
 	}
@@ -553,4 +582,40 @@ func writeJSON(path string, rep Report) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// charts writes rep's charts into o.charts (relative to the module root).
+func charts(ctx context.Context, o options, rep Report, stderr io.Writer) error {
+	dir := o.charts
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(moduleRoot(ctx), dir)
+	}
+	files, err := writeCharts(dir, rep)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench: charts:", err)
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(stderr, "bench: wrote", f)
+	}
+	return nil
+}
+
+// replayJSON prints the table of an earlier -out file and writes its charts.
+func replayJSON(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(o.fromJSON)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		fmt.Fprintln(stderr, "bench:", o.fromJSON, err)
+		return 1
+	}
+	fmt.Fprint(stdout, formatMarkdown(rep))
+	if o.charts != "" && charts(ctx, o, rep, stderr) != nil {
+		return 1
+	}
+	return 0
 }

@@ -206,6 +206,7 @@ func scenarios() []Scenario {
 
 	// SESS.* commands vs the hand-built Redis patterns (sessions.go).
 	add(sessScenarios())
+	add(jwtScenarios()) // SESS.JWT / SESS.VERIFY vs in-process Go (jwt.go)
 	return all
 }
 

@@ -17,7 +17,7 @@ import (
 
 const (
 	readyTimeout = 15 * time.Second
-	stopTimeout  = 10 * time.Second
+	stopTimeout  = 60 * time.Second // a clean shutdown of a million sessions on a busy 2-core machine
 )
 
 // Server is one running server process, started fresh for one measured run
