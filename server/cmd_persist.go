@@ -24,6 +24,7 @@ func init() {
 	register(
 		&command{name: "save", arity: 1, flags: append(adm, "no_multi"), noMulti: true, group: "server", summary: "Synchronously saves the database(s) to disk.", since: "1.0.0", run: cmdSave},
 		&command{name: "bgsave", arity: -1, flags: adm, group: "server", summary: "Asynchronously saves the database(s) to disk.", since: "1.0.0", run: cmdBgsave},
+		&command{name: "shutdown", arity: -1, flags: []string{"admin", "noscript", "loading", "stale", "no_multi", "allow_busy"}, noMulti: true, group: "server", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", since: "1.0.0", run: cmdShutdown},
 		&command{name: "lastsave", arity: 1, flags: []string{"loading", "stale", "fast"}, group: "server", summary: "Returns the Unix timestamp of the last successful save to disk.", since: "1.0.0", run: cmdLastsave},
 	)
 }
@@ -209,3 +210,68 @@ func boolErr(failed bool) error {
 	}
 	return nil
 }
+
+// shutdownArgs are SHUTDOWN's options.
+type shutdownArgs struct {
+	save, nosave, abort bool
+}
+
+func parseShutdown(args [][]byte) (shutdownArgs, bool) {
+	var a shutdownArgs
+	for _, arg := range args[1:] {
+		switch {
+		case equalFold(arg, "save"):
+			a.save = true
+		case equalFold(arg, "nosave"):
+			a.nosave = true
+		case equalFold(arg, "abort"):
+			a.abort = true
+		case equalFold(arg, "now"), equalFold(arg, "force"):
+			// Nothing to wait for or to force: every write is already durable.
+		default:
+			return a, false
+		}
+	}
+	if (a.save && a.nosave) || (a.abort && len(args) > 2) {
+		return a, false
+	}
+	return a, true
+}
+
+// cmdShutdown asks the process to shut down gracefully, as SIGTERM does: every
+// acknowledged write is already on disk, so NOSAVE changes nothing and SAVE
+// also writes the backup first. As in Redis, the caller gets no reply: its
+// connection closes.
+func cmdShutdown(c *Client, _ *storage.Tx, args [][]byte) {
+	if c.multi {
+		c.reject(args, errNotInMulti)
+		return
+	}
+	a, ok := parseShutdown(args)
+	if !ok {
+		c.writeError(errSyntax)
+		return
+	}
+	if a.abort {
+		c.writeError(errNoShutdown)
+		return
+	}
+	if a.save {
+		if !c.srv.beginSave() {
+			c.writeError(errBgsaveInProgress)
+			return
+		}
+		if err := c.srv.save(); err != nil {
+			c.srv.logger.Printf("SHUTDOWN SAVE failed: %v", err)
+			c.writeError(errShutdownFailed)
+			return
+		}
+	}
+	c.srv.logger.Printf("User requested shutdown...")
+	c.srv.shutdownOnce.Do(func() { close(c.srv.shutdown) })
+	c.quitting = true
+}
+
+// ShutdownRequested is closed once a client ran SHUTDOWN; the process then
+// shuts down as on SIGTERM.
+func (s *Server) ShutdownRequested() <-chan struct{} { return s.shutdown }

@@ -44,6 +44,8 @@ const (
 	errUnknownSub       = "ERR unknown subcommand '%.128s'. Try %s HELP."
 	errPersistence      = "MISCONF Errors writing to the database file: %s. Commands that may modify the data set are disabled until the disk accepts writes again."
 	errNotInMulti       = "ERR Command not allowed inside a transaction"
+	errNoShutdown       = "ERR No shutdown in progress."
+	errShutdownFailed   = "ERR Errors trying to SHUTDOWN. Check logs."
 	errBgsaveInProgress = "ERR Background save already in progress"
 	errSaveFailed       = "ERR" // Redis's shared.err: SAVE failed, the reason is in the log
 	msgBgsaveStarted    = "Background saving started"

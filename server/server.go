@@ -52,6 +52,9 @@ type Server struct {
 
 	stats stats
 
+	shutdown     chan struct{} // closed by SHUTDOWN (cmd_persist.go)
+	shutdownOnce sync.Once
+
 	scripts scriptCache // EVAL's script cache (cmd_script.go)
 
 	jwt     jwtState // the JWT signing keys, opened on first use (cmd_jwt.go)
@@ -91,13 +94,14 @@ func New(cfg *config.Config, db *sessdb.DB, logger *log.Logger) *Server {
 		logger = log.New(io.Discard, "", 0)
 	}
 	s := &Server{
-		cfg:     cfg,
-		db:      db,
-		logger:  logger,
-		table:   newCommandTable(),
-		clients: map[int64]*Client{},
-		watched: map[watchKey]map[*Client]struct{}{},
-		started: time.Now(),
+		cfg:      cfg,
+		db:       db,
+		logger:   logger,
+		table:    newCommandTable(),
+		clients:  map[int64]*Client{},
+		watched:  map[watchKey]map[*Client]struct{}{},
+		started:  time.Now(),
+		shutdown: make(chan struct{}),
 	}
 	s.acl = newACLStore(s.table)
 	s.acl.setDefaultPassword(cfg.RequirePass())

@@ -108,9 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()
 	code := 0
-	select {
-	case s := <-sig:
-		logger.Printf("Received %v, scheduling shutdown...", s)
+	stop := func() {
 		if api != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = api.Shutdown(ctx)
@@ -118,6 +116,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		srv.Close()
 		<-done
+	}
+	select {
+	case s := <-sig:
+		logger.Printf("Received %v, scheduling shutdown...", s)
+		stop()
+	case <-srv.ShutdownRequested():
+		stop()
 	case err := <-done:
 		if err != nil {
 			logger.Printf("serve: %v", err)
