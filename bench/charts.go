@@ -230,7 +230,12 @@ func drawRatio(path string, rows []Row, subtitle string) error {
 	top := 1.0
 	for i, r := range rows {
 		names[i], vals[i] = r.ID, r.Ratio
-		top = max(top, r.Ratio)
+		if r.RatioOf != "" && r.Ratio > 0 {
+			// A latency ratio (lower is better) is drawn inverted, so that
+			// every bar reads "> 1: sessdb better".
+			names[i], vals[i] = r.ID+" (redis/sessdb "+r.RatioOf+")", 1/r.Ratio
+		}
+		top = max(top, vals[i])
 	}
 	b, err := plotter.NewBarChart(vals, vg.Points(12))
 	if err != nil {

@@ -33,6 +33,26 @@
 //     sessions, so the preload is requests × 1,000 sessions per server and
 //     the row's default -n is small (300 at 50 clients, 100 at 1; a
 //     sessdb preload of 300,000 sessions takes ~25 s).
+//   - The expiry row (scale.go), expiry-storm: the p99 of GETs while a
+//     million keys expire in the same millisecond. Each server (sessdb with
+//     everysec, Redis with persistence off) is filled with 10,000
+//     non-expiring keys, then with -n (default 1,000,000) keys by SET …
+//     PXAT of one whole second, chosen from the rate of the first fill so
+//     that the second ends well before it. 50 connections GET random
+//     non-expiring keys from before that deadline until INFO keyspace
+//     (polled every 50 ms) shows every expiring key reclaimed, plus 0.5 s
+//     (at least 2 s); only GETs completing after the deadline count. Its
+//     ratio is the median of per-round sessdb/Redis p99 (lower is better;
+//     ratio.png draws it inverted), and the progress line shows how long
+//     each server took to reclaim the keys.
+//   - With -big, the scale rows scale-get and scale-set: sessdb alone,
+//     redis-benchmark GET and SET (-r over the whole keyspace, 50 clients,
+//     pipeline 16, everysec) with -big-keys keys (default 10,000,000,
+//     preloaded, then waiting until sessdb has folded its log: INFO
+//     persistence log_records 0) against the same on 10,000 keys; the
+//     "redis" columns are sessdb on 10,000 keys and the ratio is big/small
+//     (target ≥ 0.8). A 10M fill takes about 5 minutes on the reference
+//     machine, so these rows are not in the default table.
 //
 // Rows run at 50 clients with pipeline 1 and 16, plus 1 client without
 // pipelining for SET, GET and the SESS.* rows. redis-benchmark (built-in tests or its custom
@@ -67,6 +87,9 @@
 //	go run ./bench -sessdb-cmd redis-server -quick   # test the harness: ratios ≈ 1
 //	go run ./bench -list                  # scenario IDs, as -only matches them
 //	go run ./bench -only '^sess-' -quick  # the SESS.* rows
+//	go run ./bench -only '^expiry-'       # GET p99 while 1M keys expire at once
+//	go run ./bench -big -only '^scale-'   # GET/SET at 10M vs 10k keys (sessdb only)
+//	go run ./bench -table -big            # everything, the scale rows included
 //	go run ./bench -memory                # memory per session and restart time, 1M sessions
 //	go run ./bench -memory -sessions 100000
 //	go run ./bench -from-json bench.json -charts /tmp/charts   # table and charts of an earlier -out

@@ -108,6 +108,9 @@ type Result struct {
 	MaxMs    float64 `json:"max_ms"`
 	// PreloadSeconds is how long the untimed preload before the run took.
 	PreloadSeconds float64 `json:"preload_seconds,omitempty"`
+	// ExpirySeconds is, in the expiry row, how long after their common
+	// deadline the server held keys that had expired (scale.go).
+	ExpirySeconds float64 `json:"expiry_seconds,omitempty"`
 }
 
 // connStats is what one driver connection measured.

@@ -41,6 +41,8 @@ type options struct {
 	table          bool
 	charts         string
 	fromJSON       string
+	big            bool
+	bigKeys        int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -65,6 +67,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.sessions, "sessions", 1_000_000, "with -memory or -table: sessions to fill each server with (200 bytes of data each)")
 	fs.BoolVar(&o.table, "table", false, "the whole comparison in one run: every row (or those -only selects), then -memory; writes the charts to -charts (default bench/charts)")
 	fs.StringVar(&o.charts, "charts", "", "write PNG charts of the rows (throughput.png, latency.png, ratio.png) into this directory, relative to the module root")
+	fs.BoolVar(&o.big, "big", false, "also run the sessdb-only rows GET and SET at -big-keys keys vs 10k keys (scale-get, scale-set; the fill alone takes minutes)")
+	fs.IntVar(&o.bigKeys, "big-keys", defaultBigKeys, "with -big: the keyspace of the big rows")
 	fs.StringVar(&o.fromJSON, "from-json", "", "do not run anything: print the table of an earlier -out JSON file and write its charts (with -charts)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nCompares sessdb with redis-server on this machine; see bench/doc.go.\n\n")
@@ -81,6 +85,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.n < 0 {
 		return o, errors.New("-n must not be negative")
+	}
+	if o.bigKeys < scaleBaseline {
+		return o, fmt.Errorf("-big-keys must be at least %d", scaleBaseline)
 	}
 	if o.sessions < 1 {
 		return o, errors.New("-sessions must be at least 1")
@@ -113,7 +120,7 @@ func selectScenarios(all []Scenario, only string) ([]Scenario, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("-only %q matches no scenario (see -list)", only)
+		return nil, fmt.Errorf("-only %q matches no scenario (see -list; the scale-* rows need -big)", only)
 	}
 	return out, nil
 }
@@ -142,7 +149,11 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
 	}
-	sel, err := selectScenarios(scenarios(), o.only)
+	all := scenarios()
+	if o.big {
+		all = append(all, bigScenarios(o.bigKeys)...)
+	}
+	sel, err := selectScenarios(all, o.only)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
@@ -211,6 +222,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		n := requestsFor(sc, o)
 		sessSpec := ServerSpec{Name: "sessdb", Bin: sessdbBin, Args: sessdbArgs(sc.SessdbFsync, standIn, extra)}
 		redisSpec := ServerSpec{Name: "redis", Bin: redisServer, Args: redisArgs(sc.Side)}
+		if sc.Baseline > 0 {
+			redisSpec = ServerSpec{Name: "sessdb-" + humanCount(sc.Baseline), Bin: sessdbBin, Args: sessSpec.Args}
+		}
 		var rounds []RoundResult
 		var rowErr error
 		for r := 1; r <= o.rounds && rowErr == nil; r++ {
@@ -226,11 +240,18 @@ func run(argv []string, stdout, stderr io.Writer) int {
 				if res[k].PreloadSeconds > 0 {
 					pre = fmt.Sprintf(", preload %.1fs", res[k].PreloadSeconds)
 				}
+				if res[k].ExpirySeconds > 0 {
+					pre += fmt.Sprintf(", expired keys gone after %.2fs, max %.2f ms", res[k].ExpirySeconds, res[k].MaxMs)
+				}
 				fmt.Fprintf(stderr, "[%d/%d] %-20s round %d/%d %-6s %9.0f rps  p50 %6.2f  p99 %6.2f ms  (%.1fs%s)\n",
 					i+1, len(sel), sc.ID(), r, o.rounds, spec.Name, res[k].RPS, res[k].P50Ms, res[k].P99Ms, res[k].Seconds, pre)
 			}
 			if rowErr == nil {
-				rounds = append(rounds, RoundResult{Round: r, Sessdb: res[0], Redis: res[1], Ratio: ratio(res[0].RPS, res[1].RPS)})
+				rr := RoundResult{Round: r, Sessdb: res[0], Redis: res[1], Ratio: ratio(res[0].RPS, res[1].RPS)}
+				if sc.LatencyRatio {
+					rr.Ratio = ratio(res[0].P99Ms, res[1].P99Ms)
+				}
+				rounds = append(rounds, rr)
 			}
 		}
 		if rowErr != nil {
@@ -326,7 +347,7 @@ func moduleRoot(ctx context.Context) string {
 // benchmark of the scenario's sessdb side (redis false) or Redis side, and
 // stops the server.
 func runOne(ctx context.Context, o options, spec ServerSpec, sc Scenario, redis bool, n int, dir, redisBench string) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(o.timeout, sc.Timeout))
 	defer cancel()
 	srv, err := startServer(ctx, spec, dir)
 	if err != nil {
@@ -340,9 +361,13 @@ func runOne(ctx context.Context, o options, spec ServerSpec, sc Scenario, redis 
 	res, err := func() (Result, error) {
 		defer srv.Stop()
 		pre, bench := sc.For(redis)
+		keyspace := sc.Keyspace
+		if redis && sc.Baseline > 0 {
+			keyspace = sc.Baseline
+		}
 		rc := RunContext{
 			Host: "127.0.0.1", Port: srv.Port, Addr: srv.Addr,
-			Clients: sc.Clients, Pipeline: sc.Pipeline, Requests: n, Keyspace: sc.Keyspace,
+			Clients: sc.Clients, Pipeline: sc.Pipeline, Requests: n, Keyspace: keyspace,
 			RedisBenchmark: redisBench,
 		}
 		var preSeconds float64
@@ -455,6 +480,9 @@ type Row struct {
 	RatioMax    float64       `json:"ratio_max"`
 	Rounds      []RoundResult `json:"rounds"`
 	Error       string        `json:"error,omitempty"`
+	// RatioOf is "p99" when Ratio compares p99 latencies (sessdb/redis,
+	// lower is better), "" for requests per second.
+	RatioOf string `json:"ratio_of,omitempty"`
 }
 
 // ratio is a/b, or 0 when b is not positive.
@@ -488,6 +516,9 @@ func summarize(sc Scenario, n int, rounds []RoundResult, err error) Row {
 		ID: sc.ID(), Workload: sc.Workload, Clients: sc.Clients, Pipeline: sc.Pipeline,
 		RedisSide: sc.Side, SessdbFsync: sc.SessdbFsync, Requests: n, Keyspace: sc.Keyspace,
 		Bench: sc.Describe(), Rounds: rounds,
+	}
+	if sc.LatencyRatio {
+		row.RatioOf = "p99"
 	}
 	if err != nil {
 		row.Error = err.Error()
@@ -528,6 +559,12 @@ func formatMarkdown(rep Report) string {
 	fmt.Fprintf(&b, "sessdb vs Redis · %s · nproc %d · %s · redis-server %s · redis-benchmark %s · rounds %d · `%s`\n\n",
 		m.Date, m.Nproc, m.GoVersion, m.RedisServer, m.RedisBenchmark, m.Rounds, m.Command)
 	fmt.Fprintf(&b, "sessdb: %s. Medians over interleaved rounds; ratio = median of per-round sessdb/redis rps (min–max in brackets), >1 means sessdb is faster.\n\n", m.Sessdb)
+	for _, r := range rep.Rows {
+		if r.RatioOf != "" {
+			b.WriteString("Rows marked \"ratio: p99\" give the median of per-round sessdb/redis p99 instead: < 1 means sessdb is faster. Rows whose Redis side is \"sessdb at …\" compare sessdb with itself on a smaller keyspace.\n\n")
+			break
+		}
+	}
 	b.WriteString("| workload | clients | pipeline | sessdb rps | redis rps | ratio | sessdb p50/p99 ms | redis p50/p99 ms | Redis side |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	var errs []string

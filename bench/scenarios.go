@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"time"
 )
 
 // Side is what sessdb is compared against in a row: Redis with an fsync per
@@ -80,6 +81,15 @@ type Scenario struct {
 	// does the same work with plain commands.
 	RedisPreload Preload
 	RedisBench   Bench
+	// Baseline, if positive, makes the second side of every round sessdb
+	// again instead of Redis, with this keyspace instead of Keyspace: the
+	// row compares sessdb at Keyspace keys with sessdb at Baseline keys.
+	Baseline int
+	// LatencyRatio makes the row's per-round ratio sessdb p99 / Redis p99
+	// (lower is better) instead of the throughput ratio.
+	LatencyRatio bool
+	// Timeout, if longer than -timeout, is the limit of one measured run.
+	Timeout time.Duration
 }
 
 // For returns the preload and bench of sessdb's side (redis false) or of
@@ -206,7 +216,8 @@ func scenarios() []Scenario {
 
 	// SESS.* commands vs the hand-built Redis patterns (sessions.go).
 	add(sessScenarios())
-	add(jwtScenarios()) // SESS.JWT / SESS.VERIFY vs in-process Go (jwt.go)
+	add(jwtScenarios())   // SESS.JWT / SESS.VERIFY vs in-process Go (jwt.go)
+	add(stormScenarios()) // GET p99 while 1M keys expire (scale.go)
 	return all
 }
 
