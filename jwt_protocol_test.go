@@ -10,7 +10,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,21 +23,12 @@ import (
 	"github.com/sessdb/sessdb/server"
 )
 
-// jwtpClock is the fake clock of the JWT protocol tests.
-type jwtpClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *jwtpClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *jwtpClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // jwtpServer is a sessdb served over RESP with a fake clock; restart
 // reopens the same file, with other directives if given.
 type jwtpServer struct {
 	t     *testing.T
 	path  string
-	clock *jwtpClock
+	clock *manualClock
 	db    *sessdb.DB
 	srv   *server.Server
 	done  chan struct{}
@@ -49,7 +39,7 @@ type jwtpServer struct {
 
 func newJWTPServer(t *testing.T, directives ...string) *jwtpServer {
 	t.Helper()
-	s := &jwtpServer{t: t, path: filepath.Join(t.TempDir(), "sessdb.db"), clock: &jwtpClock{t: time.Unix(1_800_000_000, 0)}}
+	s := &jwtpServer{t: t, path: filepath.Join(t.TempDir(), "sessdb.db"), clock: newManualClock()}
 	s.start(directives...)
 	t.Cleanup(s.stop)
 	return s
@@ -265,9 +255,9 @@ func TestJWTProtocol_VerifyReasons(t *testing.T) {
 	assert.Equal(t, "INVALID signature", s.verifyErr(sign(jwt.SigningMethodEdDSA, stranger, key["kid"])))
 	assert.Equal(t, "INVALID aud", s.verifyErr(good, "AUD", "billing"))
 
-	s.clock.Add(-10 * time.Second)
+	s.clock.Advance(-10 * time.Second)
 	assert.Equal(t, "INVALID nbf", s.verifyErr(good))
-	s.clock.Add(70 * time.Second)
+	s.clock.Advance(70 * time.Second)
 	assert.Equal(t, "INVALID expired", s.verifyErr(good))
 	assert.Equal(t, "-INVALID expired\r\n", s.raw("SESS.VERIFY", good))
 
@@ -292,16 +282,16 @@ func TestJWTProtocol_RevocationIsImmediate(t *testing.T) {
 		require.Equal(t, "", s.verifyErr(signed))
 		revoke(tok)
 		assert.Equal(t, "INVALID revoked", s.verifyErr(signed))
-		s.clock.Add(2 * time.Second) // past the not-before of a REVOKEUSER
+		s.clock.Advance(2 * time.Second) // past the not-before of a REVOKEUSER
 	}
 	tok := s.str("SESS.CREATE", "carol", "IDLE", "100")
 	signed := s.str("SESS.JWT", tok, "TTL", "300")
 	v, err := s.do("SESS.VERIFY", signed)
 	require.NoError(t, err)
 	assert.Equal(t, s.clock.Now().Unix()+100, jwtpMap(t, v)["exp"], "capped by the idle deadline")
-	s.clock.Add(99 * time.Second)
+	s.clock.Advance(99 * time.Second)
 	require.Equal(t, "", s.verifyErr(signed))
-	s.clock.Add(time.Second)
+	s.clock.Advance(time.Second)
 	assert.Equal(t, "INVALID expired", s.verifyErr(signed))
 }
 
@@ -323,10 +313,10 @@ func TestJWTProtocol_KeyRotationAcrossRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, newKid, jwtpMap(t, v)["kid"])
 
-	s.clock.Add(599 * time.Second)
+	s.clock.Advance(599 * time.Second)
 	assert.Len(t, s.jwks().Keys, 2)
 	require.Equal(t, "", s.verifyErr(old))
-	s.clock.Add(time.Second)
+	s.clock.Advance(time.Second)
 	set := s.jwks()
 	require.Len(t, set.Keys, 1)
 	assert.Equal(t, newKid, set.Keys[0]["kid"])
