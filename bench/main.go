@@ -185,34 +185,15 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench: redis-benchmark:", err)
 		return 1
 	}
-	work, err := os.MkdirTemp(o.dir, "sessdb-bench-")
+	work, cleanup, sessdbBin, standIn, meta, err := prepareRun(ctx, o, "sessdb-bench-", argv, redisServer, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	if o.keep {
-		fmt.Fprintln(stderr, "bench: keeping data directories under", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-
-	sessdbBin, sessdbDesc, standIn, err := resolveSessdb(ctx, o, work, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-
-	rep := Report{Meta: Meta{
-		Date:           time.Now().UTC().Format(time.RFC3339),
-		Nproc:          runtime.NumCPU(),
-		GoVersion:      runtime.Version(),
-		RedisServer:    toolVersion(redisServer, "--version", `v=(\S+)`),
-		RedisBenchmark: toolVersion(redisBench, "--version", `redis-benchmark (\S+)`),
-		Command:        commandLine(argv),
-		Rounds:         o.rounds,
-		Sessdb:         sessdbDesc,
-		DataDir:        work,
-	}}
+	defer cleanup()
+	meta.RedisBenchmark = toolVersion(redisBench, "--version", `redis-benchmark (\S+)`)
+	meta.Rounds = o.rounds
+	rep := Report{Meta: meta}
 
 	extra := strings.Fields(o.sessdbArgs)
 	for i, sc := range sel {
@@ -297,6 +278,37 @@ func run(argv []string, stdout, stderr io.Writer) int {
 // resolveSessdb returns the sessdb binary to run, a description for the
 // report, and whether it is a redis-server stand-in. Without -sessdb or
 // -sessdb-cmd it builds ./cmd/sessdb of this module into work.
+// prepareRun makes the run's data directory (removed by cleanup unless
+// -keep), resolves the sessdb binary into it, and fills the metadata every
+// report shares.
+func prepareRun(ctx context.Context, o options, prefix string, argv []string, redisServer string, stderr io.Writer) (work string, cleanup func(), sessdbBin string, standIn bool, meta Meta, err error) {
+	cleanup = func() {}
+	work, err = os.MkdirTemp(o.dir, prefix)
+	if err != nil {
+		return "", cleanup, "", false, meta, err
+	}
+	if o.keep {
+		fmt.Fprintln(stderr, "bench: keeping data directories under", work)
+	} else {
+		cleanup = func() { os.RemoveAll(work) }
+	}
+	sessdbBin, desc, standIn, err := resolveSessdb(ctx, o, work, stderr)
+	if err != nil {
+		cleanup()
+		return "", func() {}, "", false, meta, err
+	}
+	meta = Meta{
+		Date:        time.Now().UTC().Format(time.RFC3339),
+		Nproc:       runtime.NumCPU(),
+		GoVersion:   runtime.Version(),
+		RedisServer: toolVersion(redisServer, "--version", `v=(\S+)`),
+		Command:     commandLine(argv),
+		Sessdb:      desc,
+		DataDir:     work,
+	}
+	return work, cleanup, sessdbBin, standIn, meta, nil
+}
+
 func resolveSessdb(ctx context.Context, o options, work string, stderr io.Writer) (bin, desc string, standIn bool, err error) {
 	switch {
 	case o.sessdbCmd != "":

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -87,30 +86,13 @@ type MemReport struct {
 }
 
 func runMemory(ctx context.Context, o options, argv []string, redisServer string, stdout, stderr io.Writer) int {
-	work, err := os.MkdirTemp(o.dir, "sessdb-bench-mem-")
+	work, cleanup, sessdbBin, standIn, meta, err := prepareRun(ctx, o, "sessdb-bench-mem-", argv, redisServer, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	if o.keep {
-		fmt.Fprintln(stderr, "bench: keeping data directories under", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	sessdbBin, sessdbDesc, standIn, err := resolveSessdb(ctx, o, work, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-	rep := MemReport{Meta: Meta{
-		Date:        time.Now().UTC().Format(time.RFC3339),
-		Nproc:       runtime.NumCPU(),
-		GoVersion:   runtime.Version(),
-		RedisServer: toolVersion(redisServer, "--version", `v=(\S+)`),
-		Command:     commandLine(argv),
-		Sessdb:      sessdbDesc,
-		DataDir:     work,
-	}}
+	defer cleanup()
+	rep := MemReport{Meta: meta}
 	n := o.sessions
 	users := (n + memSessionsPerUser - 1) / memSessionsPerUser
 	ready := max(5*time.Minute, o.timeout)
