@@ -290,6 +290,9 @@ func (cat *aclCatalog) apply(u *aclUser, op string) error {
 		for i, p := range u.passwords {
 			if p == h {
 				u.passwords = append(u.passwords[:i:i], u.passwords[i+1:]...)
+				if len(u.passwords) == 0 {
+					u.passwords = nil // the same state as a user that never had one
+				}
 				return nil
 			}
 		}
