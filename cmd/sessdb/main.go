@@ -34,6 +34,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code, ok := runTool(args, stdout, stderr); ok { // backup, check, compact: tools.go
 		return code
 	}
+	stopProfile, err := startProfile(os.Getenv("SESSDB_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer stopProfile()
 	cfg, err := config.Load(args)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
