@@ -2,6 +2,7 @@ package sessdb
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,16 +42,30 @@ type Options struct {
 	Fsync Fsync
 	// Now is the clock; tests inject a fake one. Default time.Now.
 	Now func() time.Time
-	// ReapInterval is how often expired keys are reclaimed. Default 100ms;
-	// negative disables the background reaper (tests call Reap themselves).
+	// ReapInterval is how often the reaper looks for expired keys. Default
+	// 100ms; negative disables the background reaper (tests call Reap
+	// themselves). While more keys are due than one burst deletes (16
+	// slices of ReapBatch), the next burst follows after 5 ms instead.
 	ReapInterval time.Duration
-	// ReapBatch bounds the deletions of one reaper pass. Default 10,000.
+	// ReapBatch bounds the keys the reaper deletes under one hold of the
+	// write lock (a slice); it releases the lock and yields between slices.
+	// Default 256.
 	ReapBatch int
 	// Storage passes tuning options through to the storage layer.
 	Storage storage.Options
 	// Sessions are the session defaults (see Sessions).
 	Sessions SessionOptions
 }
+
+// The reaper's pacing while it is behind (say, a million keys expiring in
+// the same second): a burst of at most reapSlices slices of ReapBatch keys
+// (about 5 ms of work), then reapRest of rest before the next burst, so
+// that it takes about half of one core at most and no request waits for
+// more than one slice. Redis bounds its active expiry in the same spirit.
+const (
+	reapSlices = 16
+	reapRest   = 5 * time.Millisecond
+)
 
 // DB is an open sessdb database.
 type DB struct {
@@ -75,7 +90,7 @@ func Open(path string, o *Options) (*DB, error) {
 		opts.ReapInterval = 100 * time.Millisecond
 	}
 	if opts.ReapBatch <= 0 {
-		opts.ReapBatch = 10_000
+		opts.ReapBatch = 256
 	}
 	so := opts.Storage
 	if opts.Databases > 0 {
@@ -108,20 +123,41 @@ func Open(path string, o *Options) (*DB, error) {
 
 func (db *DB) reaper() {
 	defer db.wg.Done()
-	t := time.NewTicker(db.opts.ReapInterval)
+	t := time.NewTimer(db.opts.ReapInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-db.stop:
 			return
 		case <-t.C:
-			// Bounded work per pass, the lock released between batches.
-			for i := 0; i < 10; i++ {
-				if n, _ := db.store.Reap(db.opts.ReapBatch); n < db.opts.ReapBatch {
-					break
-				}
-			}
 		}
+		next := db.opts.ReapInterval
+		if db.reapDue() {
+			next = min(next, reapRest)
+		}
+		t.Reset(next)
+	}
+}
+
+// reapDue deletes the keys due now in slices of at most ReapBatch keys, each
+// under one short hold of the store's write lock, yielding between slices
+// so that requests waiting for the lock or for a CPU go first. It stops
+// after reapSlices slices and reports whether due keys are left.
+func (db *DB) reapDue() (behind bool) {
+	for i := 0; ; i++ {
+		_, more, _ := db.store.ReapSome(db.opts.ReapBatch)
+		if !more {
+			return false
+		}
+		if i+1 >= reapSlices {
+			return true
+		}
+		select {
+		case <-db.stop:
+			return false
+		default:
+		}
+		runtime.Gosched()
 	}
 }
 

@@ -20,6 +20,7 @@
 // is committed, still with fsync, within about a second.
 //
 // Expiry: a background reaper deletes keys whose deadline has passed, at
-// most ReapBatch per pass; every read checks the deadline itself, so an
-// expired key is never visible.
+// most ReapBatch under one hold of the lock, yielding in between and resting
+// between bursts when many keys expire together; every read checks the
+// deadline itself, so an expired key is never visible.
 package sessdb

@@ -33,6 +33,12 @@
 //   - Timers fire in no particular order, and only from Advance. A timer whose
 //     deadline is at or before Now when it is scheduled fires on the next
 //     Advance.
+//   - Advance with a bound (max > 0) does bounded work: it fires at most max
+//     timers and cascades at most max, so a slot holding a million timers
+//     that expire together is drained over many calls (a level-0 slot is
+//     fired in place, without moving its timers first). It may therefore
+//     return fewer than max while timers are due; Pending says whether work
+//     is left.
 //   - A Timer belongs to the Wheel that scheduled it: while it is scheduled it
 //     must only be passed to that Wheel's Reset and Stop.
 //   - The fire callback may call Add, Reset and Stop, but must not call

@@ -59,9 +59,14 @@ type Wheel[K any] struct {
 	// levels has bit L set when level L has at least one occupied slot.
 	levels    uint16
 	advancing bool
-	cascades  int // number of timers moved between lists by cascading (for tests)
-	bitmap    [numWords]uint64
-	heads     [numLists]*Timer[K]
+	// draining is the index into heads of the slot Advance is emptying, 0
+	// when none: a slot's timers are moved (or, in level 0, fired) a bounded
+	// number per Advance, so a slot holding a million timers that all
+	// expire together is worked off over several calls.
+	draining int
+	cascades int // number of timers moved between lists by cascading (for tests)
+	bitmap   [numWords]uint64
+	heads    [numLists]*Timer[K]
 }
 
 // New returns an empty wheel whose current time is nowMs.
@@ -116,13 +121,19 @@ func (w *Wheel[K]) Stop(t *Timer[K]) bool {
 
 // Advance moves the wheel's time forward to nowMs (a time before Now only
 // processes what is already due) and calls fire for timers whose deadline is
-// at or before the new current time, in no particular order, at most max of
-// them (max <= 0 means no limit). Each timer is removed from the wheel before
-// fire is called, so fire may Add, Reset or Stop timers, including the fired
-// one; timers it makes due fire on a later Advance. fire must not call
-// Advance. Timers due but beyond max stay due for a later Advance. Advance
-// returns the number of timers fired. Its cost is proportional to the timers
-// fired and cascaded, not to the time elapsed.
+// at or before the new current time, in no particular order. Each timer is
+// removed from the wheel before fire is called, so fire may Add, Reset or
+// Stop timers, including the fired one; timers it makes due fire on a later
+// Advance. fire must not call Advance. Advance returns the number of timers
+// fired.
+//
+// With max <= 0 Advance fires every due timer. With max > 0 it does bounded
+// work: it fires at most max timers and moves at most max timers between
+// slots (cascading), so it may return before every due timer has fired, even
+// with fewer than max fired; Pending then reports that more work is left,
+// and later Advances (with the same or a later time) do it. Without a bound,
+// the cost is proportional to the timers fired and cascaded, not to the time
+// elapsed.
 func (w *Wheel[K]) Advance(nowMs int64, max int, fire func(*Timer[K])) int {
 	if w.advancing {
 		panic("expiry: Advance called from a fire callback")
@@ -133,7 +144,7 @@ func (w *Wheel[K]) Advance(nowMs int64, max int, fire func(*Timer[K])) int {
 	target := bias(w.now)
 	w.advancing = true
 	defer w.endAdvance()
-	n := 0
+	n, moved := 0, 0
 	for {
 		for t := w.heads[listDue]; t != nil; t = w.heads[listDue] {
 			if max > 0 && n >= max {
@@ -144,18 +155,54 @@ func (w *Wheel[K]) Advance(nowMs int64, max int, fire func(*Timer[K])) int {
 			n++
 			fire(t)
 		}
-		level, slot, start, ok := w.earliest()
-		if !ok || start > target {
-			// Every occupied slot starts after target, so moving the cursor
-			// there keeps each timer's placement valid.
-			w.cur = target
-			return n
+		if w.draining == 0 {
+			level, slot, start, ok := w.earliest()
+			if !ok || start > target {
+				// Every occupied slot starts after target, so moving the cursor
+				// there keeps each timer's placement valid.
+				w.cur = target
+				return n
+			}
+			w.startDrain(level, slot, start)
 		}
-		if max > 0 && n >= max {
-			return n
+		list := w.draining
+		if list < firstSlot+level0Slots {
+			// A level-0 slot is one millisecond: every timer in it is due
+			// now. Fire them where they are instead of moving them first.
+			for t := w.heads[list]; t != nil; t = w.heads[list] {
+				if max > 0 && n >= max {
+					return n
+				}
+				w.unlink(t)
+				w.count--
+				n++
+				fire(t)
+			}
+		} else {
+			for t := w.heads[list]; t != nil; t = w.heads[list] {
+				if max > 0 && moved >= max {
+					return n
+				}
+				moved++
+				w.cascade(t, target)
+			}
 		}
-		w.cascade(level, slot, start, target)
+		w.draining = 0
 	}
+}
+
+// Pending reports whether an Advance at Now would find work left: timers
+// due but not fired, or a slot not yet fully cascaded, because an earlier
+// Advance stopped at its bound.
+func (w *Wheel[K]) Pending() bool {
+	if w.heads[listDue] != nil || w.heads[listPending] != nil {
+		return true
+	}
+	if w.draining != 0 && w.heads[w.draining] != nil {
+		return true
+	}
+	_, _, start, ok := w.earliest()
+	return ok && start <= bias(w.now)
 }
 
 // endAdvance clears the advancing flag and moves the timers made due during
@@ -174,19 +221,27 @@ func (w *Wheel[K]) endAdvance() {
 // before Now when timers are already due. It returns false when the wheel is
 // empty.
 func (w *Wheel[K]) NextDeadline() (int64, bool) {
-	_, _, start, ok := w.earliest()
+	var next int64
+	found := false
+	lower := func(t int64) {
+		if !found || t < next {
+			next, found = t, true
+		}
+	}
 	if w.heads[listDue] != nil || w.heads[listPending] != nil {
+		lower(w.minDue)
+	}
+	if w.draining != 0 && w.heads[w.draining] != nil {
+		// The slot being drained starts at the cursor and holds the
+		// earliest timers still in a slot.
+		lower(unbias(w.cur))
+	}
+	if _, _, start, ok := w.earliest(); ok {
 		// After Advance stopped at max, wheel slots may still hold timers
 		// due before the ones in the due lists.
-		if ok && unbias(start) < w.minDue {
-			return unbias(start), true
-		}
-		return w.minDue, true
+		lower(unbias(start))
 	}
-	if !ok {
-		return 0, false
-	}
-	return unbias(start), true
+	return next, found
 }
 
 // schedule places the unscheduled timer t at deadline d. It does not touch
@@ -309,27 +364,31 @@ func (w *Wheel[K]) earliest() (level, slot int, start uint64, ok bool) {
 	return level, slot, prefix | uint64(slot)<<shift, true
 }
 
-// cascade moves the cursor to start, the start of the given occupied slot
-// (which must be the earliest, with start <= target), and redistributes its
-// timers: those due by target go straight to the due list, the others to
-// lower levels.
-func (w *Wheel[K]) cascade(level, slot int, start, target uint64) {
+// startDrain moves the cursor to start, the start of the given occupied slot
+// (which must be the earliest, with start <= target), and makes it the slot
+// Advance drains. The slot leaves the occupancy bitmap at once: while the
+// cursor is at its start no other timer can be placed in it.
+func (w *Wheel[K]) startDrain(level, slot int, start uint64) {
 	idx := slot
 	if level > 0 {
 		idx = level0Slots + (level-1)*levelNSlots + slot
 	}
-	t := w.heads[firstSlot+idx]
-	w.heads[firstSlot+idx] = nil
 	w.clearSlot(idx)
 	w.cur = start
-	for t != nil {
-		next := t.next
-		w.cascades++
-		if u := bias(t.deadline); u <= target {
-			w.pushDue(t, listDue)
-		} else {
-			w.place(t, u)
-		}
-		t = next
+	w.draining = firstSlot + idx
+}
+
+// cascade moves t out of the slot being drained: to the due list when it is
+// due by target, otherwise to a lower level.
+func (w *Wheel[K]) cascade(t *Timer[K], target uint64) {
+	w.heads[w.draining] = t.next
+	if t.next != nil {
+		t.next.prev = nil
+	}
+	w.cascades++
+	if u := bias(t.deadline); u <= target {
+		w.pushDue(t, listDue)
+	} else {
+		w.place(t, u)
 	}
 }

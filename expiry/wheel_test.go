@@ -339,7 +339,7 @@ func TestWheel_BigJumpIsCheap(t *testing.T) {
 	w.Add(4, base+10*year+5)
 	require.Equal(t, uint16(1), w.levels, "near timer placed at level 0")
 	require.Equal(t, 1, w.Advance(base+10*year+5, 0, func(*Timer[int]) {}))
-	require.Equal(t, 1, w.cascades)
+	require.Zero(t, w.cascades, "a level-0 slot fires in place")
 }
 
 // Ensure that max bounds the number fired per Advance and the rest stay due for later Advances.
@@ -357,13 +357,18 @@ func TestWheel_MaxBound(t *testing.T) {
 	require.Equal(t, 10, w.Advance(base+700, 10, count))
 	require.Equal(t, base+700, w.Now())
 	require.Equal(t, 991, w.Len())
-	// Later Advances (even without moving time) fire the rest, max at a time.
-	total := 10
-	for total < 1000 {
+	// Later Advances (even without moving time) fire the rest, at most max
+	// at a time; one that also cascades may fire fewer, and Pending says
+	// that work is left.
+	total, calls := 10, 0
+	for w.Pending() {
 		n := w.Advance(base+700, 10, count)
-		require.Equal(t, 10, n)
+		require.LessOrEqual(t, n, 10)
 		total += n
+		calls++
 	}
+	require.Equal(t, 1000, total)
+	require.Less(t, calls, 1000/10+700/256+1+1000/10, "each call fires or cascades up to max timers")
 	require.Zero(t, w.Advance(base+700, 10, count))
 	for i, c := range seen {
 		require.Equal(t, 1, c, "timer %d", i)
@@ -380,6 +385,97 @@ func TestWheel_MaxBound(t *testing.T) {
 	require.Equal(t, 96, w2.Advance(base+1000, 0, func(tm *Timer[int]) { require.NotSame(t, late, tm) }))
 	require.False(t, early.Scheduled())
 	require.Equal(t, []*Timer[int]{late}, collect(w2, base+1001))
+}
+
+// Ensure that a bounded Advance stays bounded when a million timers share one deadline: every call moves and fires at most max, each timer fires once, and NextDeadline stays a lower bound meanwhile.
+func TestWheel_SameDeadlineStormIsBounded(t *testing.T) {
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	const max = 512
+	w := New[int32](base)
+	deadline := base + 60_000 // crosses boundaries of levels 0, 1 and 2 on the way
+	for i := range n {
+		w.Add(int32(i), deadline)
+	}
+	late := w.Add(-1, deadline+1)
+	fired := make([]uint8, n)
+	total := 0
+	for now := base; now <= deadline; now += 100 {
+		for first := true; first || w.Pending(); first = false {
+			c := w.cascades
+			k := w.Advance(now, max, func(tm *Timer[int32]) {
+				require.LessOrEqual(t, tm.Deadline(), now)
+				fired[tm.Key]++
+			})
+			require.LessOrEqual(t, k, max)
+			require.LessOrEqual(t, w.cascades-c, max, "cascaded per call")
+			total += k
+			nd, ok := w.NextDeadline()
+			require.True(t, ok)
+			if total < n {
+				require.LessOrEqual(t, nd, deadline)
+			} else {
+				require.LessOrEqual(t, nd, late.Deadline())
+			}
+		}
+		if now < deadline {
+			require.Zero(t, total, "nothing fires early")
+		}
+	}
+	require.Equal(t, n, total)
+	require.Equal(t, 1, w.Len())
+	require.True(t, late.Scheduled())
+	for i, c := range fired {
+		if c != 1 {
+			require.Failf(t, "fire count", "timer %d fired %d times", i, c)
+		}
+	}
+	require.Equal(t, []*Timer[int32]{late}, collect(w, deadline+1))
+}
+
+// Ensure that timers added, stopped and reset while a slot is only partly drained are handled exactly.
+func TestWheel_ChangesWhileDraining(t *testing.T) {
+	w := New[int](base)
+	deadline := base + 5000 // a level-1 slot
+	timers := make([]*Timer[int], 1000)
+	for i := range timers {
+		timers[i] = w.Add(i, deadline+int64(i%3))
+	}
+	// Reach the slot: the first bounded call only cascades part of it.
+	require.Zero(t, w.Advance(deadline-1, 10, func(*Timer[int]) { t.Fatal("early fire") }))
+	require.True(t, w.Pending())
+	nd, _ := w.NextDeadline()
+	require.LessOrEqual(t, nd, deadline)
+	// Meanwhile: stop some, move some later and earlier, add new ones.
+	for i := 0; i < 1000; i += 7 {
+		w.Stop(timers[i])
+	}
+	w.Reset(timers[1], deadline+10_000)
+	w.Reset(timers[2], deadline-2)
+	extra := w.Add(-1, deadline+1)
+	fired := map[int]int{}
+	count := func(tm *Timer[int]) { fired[tm.Key]++ }
+	for w.Pending() {
+		w.Advance(deadline-1, 10, count)
+	}
+	require.Equal(t, map[int]int{2: 1}, fired, "only the timer moved before now fired")
+	for first := true; first || w.Pending(); first = false {
+		w.Advance(deadline+2, 10, count)
+	}
+	for i := range timers {
+		switch {
+		case i%7 == 0 || i == 1:
+			require.Zero(t, fired[i], "timer %d", i)
+		default:
+			require.Equal(t, 1, fired[i], "timer %d", i)
+		}
+	}
+	require.Equal(t, 1, fired[-1])
+	require.False(t, extra.Scheduled())
+	require.Equal(t, 1, w.Len())
+	require.Equal(t, []*Timer[int]{timers[1]}, collect(w, deadline+10_000))
 }
 
 // Ensure that NextDeadline is false when empty, exact for near timers, and never later than the earliest deadline.
@@ -463,7 +559,7 @@ func (h *harness) advance(to int64, max int, rearm int, rearmOff int64) {
 	}
 	firedNow := map[*Timer[int]]bool{}
 	rearmedDue := map[*Timer[int]]bool{}
-	n := h.w.Advance(to, max, func(tm *Timer[int]) {
+	fire := func(tm *Timer[int]) {
 		d, ok := h.model[tm]
 		if !ok || firedNow[tm] {
 			require.Failf(h.t, "bad fire", "timer %d fired while not scheduled or twice", tm.Key)
@@ -484,14 +580,21 @@ func (h *harness) advance(to int64, max int, rearm int, rearmOff int64) {
 				rearmedDue[tm] = true
 			}
 		}
-	})
+	}
+	n := h.w.Advance(to, max, fire)
 	require.Equal(h.t, len(firedNow), n)
 	require.Equal(h.t, h.now, h.w.Now())
 	want := due
 	if max > 0 && max < due {
 		want = max
 	}
-	require.Equal(h.t, want, n, "fired count (due=%d max=%d)", due, max)
+	if max > 0 && n < want {
+		// A bounded Advance also bounds its cascading, so it may stop
+		// early; it must then say that work is left.
+		require.True(h.t, h.w.Pending(), "fired %d of %d (due=%d max=%d) and nothing pending", n, want, due, max)
+	} else {
+		require.Equal(h.t, want, n, "fired count (due=%d max=%d)", due, max)
+	}
 	if max <= 0 {
 		for tm, d := range h.model {
 			if d <= h.now && !rearmedDue[tm] {
