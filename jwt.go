@@ -644,8 +644,7 @@ func sessionLive(tx *Tx, user, id string) bool {
 	if set == nil {
 		return false
 	}
-	_, ok := set.Members()[id]
-	return ok
+	return set.IsMember(id)
 }
 
 // NotBefore returns user's "not before" (unix seconds; 0 when none): tokens

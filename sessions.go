@@ -423,11 +423,7 @@ func (s *Sessions) repair() error {
 				live++
 				user := fieldsOf(v).get(fUser)
 				set, _ := tx.LookupSet(sessionsDB, keyUser+string(user))
-				in := false
-				if set != nil {
-					_, in = set.Members()[id]
-				}
-				if !in {
+				if set == nil || !set.IsMember(id) {
 					missing = append(missing, pair{string(user), id})
 				}
 				for f := range v.HashFields() {
@@ -440,7 +436,7 @@ func (s *Sessions) repair() error {
 			case strings.HasPrefix(k, keyUser):
 				users++
 				user := k[len(keyUser):]
-				for id := range v.Members() {
+				for id := range v.SetMembers() {
 					if sv := session(id); sv == nil || fieldsOf(sv).get(fTarget) != nil || string(fieldsOf(sv).get(fUser)) != user {
 						stale = append(stale, pair{user, id})
 					}
@@ -863,7 +859,7 @@ func (st SessionsTx) liveSessions(user string) []liveSession {
 		return nil
 	}
 	ids := make([]string, 0, set.Len())
-	for id := range set.Members() {
+	for id := range set.SetMembers() {
 		ids = append(ids, id)
 	}
 	out := make([]liveSession, 0, len(ids))
@@ -1253,7 +1249,7 @@ func (st SessionsTx) Count(user string) int {
 		return 0
 	}
 	n := 0
-	for id := range set.Members() {
+	for id := range set.SetMembers() {
 		if st.tx.Lookup(sessionsDB, keySession+id) != nil {
 			n++
 		}

@@ -219,7 +219,7 @@ func memoryUsage(key string, v *storage.Value, samples int64) int64 {
 			}
 		}
 	case storage.KindSet:
-		for m := range v.Members() {
+		for m := range v.SetMembers() {
 			if !each(dictEntry + sdsSize(len(m))) {
 				break
 			}
@@ -285,7 +285,7 @@ func lpEntryLen(s string) int {
 func encodedLen(v *storage.Value, enc string) int {
 	if enc == "intset" {
 		width := 2
-		for m := range v.Members() {
+		for m := range v.SetMembers() {
 			i, _ := strconv.ParseInt(m, 10, 64)
 			switch {
 			case i < math.MinInt32 || i > math.MaxInt32:
@@ -303,7 +303,7 @@ func encodedLen(v *storage.Value, enc string) int {
 			n += lpEntryLen(f) + lpEntryLen(string(val))
 		}
 	case storage.KindSet:
-		for m := range v.Members() {
+		for m := range v.SetMembers() {
 			n += lpEntryLen(m)
 		}
 	case storage.KindZSet:
@@ -362,7 +362,7 @@ func serializedLength(v *storage.Value) int {
 			n += rdbStringLen([]byte(f)) + rdbStringLen(val)
 		}
 	case storage.KindSet:
-		for m := range v.Members() {
+		for m := range v.SetMembers() {
 			n += rdbStringLen([]byte(m))
 		}
 	case storage.KindZSet:

@@ -525,7 +525,7 @@ func encodingOf(v *storage.Value) string {
 		return "hashtable"
 	case storage.KindSet:
 		allInt := true
-		for m := range v.Members() {
+		for m := range v.SetMembers() {
 			if _, ok := parseInt([]byte(m)); !ok {
 				allInt = false
 				break

@@ -77,7 +77,7 @@ func members(v *storage.Value) []string {
 		return nil
 	}
 	out := make([]string, 0, v.Len())
-	for m := range v.Members() {
+	for m := range v.SetMembers() {
 		out = append(out, m)
 	}
 	return out
@@ -105,7 +105,7 @@ func cmdSismember(c *Client, tx *storage.Tx, args [][]byte) {
 	}
 	in := false
 	if v != nil {
-		_, in = v.Members()[string(args[2])]
+		in = v.IsMember(string(args[2]))
 	}
 	c.writeBool01(in)
 }
@@ -119,7 +119,7 @@ func cmdSmismember(c *Client, tx *storage.Tx, args [][]byte) {
 	for _, m := range args[2:] {
 		in := false
 		if v != nil {
-			_, in = v.Members()[string(m)]
+			in = v.IsMember(string(m))
 		}
 		c.writeBool01(in)
 	}
@@ -223,8 +223,7 @@ func cmdSmove(c *Client, tx *storage.Tx, args [][]byte) {
 		return
 	}
 	m := string(args[3])
-	_, in := src.Members()[m]
-	if !in {
+	if !src.IsMember(m) {
 		c.writeInt(0)
 		return
 	}
@@ -269,7 +268,7 @@ func (c *Client) setOperation(tx *storage.Tx, op string, keys [][]byte) (map[str
 	case "union":
 		for _, s := range sets {
 			if s != nil {
-				for m := range s.Members() {
+				for m := range s.SetMembers() {
 					out[m] = struct{}{}
 				}
 			}
@@ -278,12 +277,12 @@ func (c *Client) setOperation(tx *storage.Tx, op string, keys [][]byte) (map[str
 		if sets[0] == nil {
 			return out, true
 		}
-		for m := range sets[0].Members() {
+		for m := range sets[0].SetMembers() {
 			out[m] = struct{}{}
 		}
 		for _, s := range sets[1:] {
 			if s != nil {
-				for m := range s.Members() {
+				for m := range s.SetMembers() {
 					delete(out, m)
 				}
 			}
@@ -297,9 +296,9 @@ func (c *Client) setOperation(tx *storage.Tx, op string, keys [][]byte) (map[str
 		}
 		sort.Slice(order, func(i, j int) bool { return order[i].Len() < order[j].Len() })
 	next:
-		for m := range order[0].Members() {
+		for m := range order[0].SetMembers() {
 			for _, s := range order[1:] {
-				if _, in := s.Members()[m]; !in {
+				if !s.IsMember(m) {
 					continue next
 				}
 			}

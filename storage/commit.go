@@ -256,8 +256,17 @@ func (c *committer) commitPending() {
 	}
 	g.err = err
 	close(g.done)
-	c.spare = buf[:0]
+	// Keep the buffer for the next batch unless a burst made it large: it
+	// would stay resident (and counted in RSS) for the life of the process.
+	if cap(buf) <= maxSpareCommitBuffer {
+		c.spare = buf[:0]
+	} else {
+		c.spare = nil
+	}
 }
+
+// maxSpareCommitBuffer is the largest encoded batch the committer keeps for reuse.
+const maxSpareCommitBuffer = 4 << 20
 
 // deferPending moves what is queued behind the unwritten records without
 // trying the disk, and fails its waiters with the current error.

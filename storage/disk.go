@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"sort"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,9 +13,19 @@ import (
 //
 //	meta      "format" -> formatTag; "dbmap" -> uvarint physical id per logical db
 //	log       8-byte big-endian sequence -> the encoded records of one commit
-//	k<id>     key -> header: kind byte, varint deadline, then a string's bytes
+//	k<id>     key -> header: kind byte, varint deadline, then the payload:
+//	          a string's bytes, or a small hash's or set's whole contents
+//	          (inline: the kind byte carries inlineFlag)
 //	f<id>     uvarint(len key) key field -> hash field value, "" for a set member,
-//	          or a sorted-set member's score (8-byte big-endian float64 bits)
+//	          or a sorted-set member's score (8-byte big-endian float64 bits);
+//	          only for hashes and sets too large to be inline, and sorted sets
+//
+// An inline hash's payload is its entries, each uvarint(len field) field
+// uvarint(len value) value (the in-memory compact encoding, see Value); an
+// inline set's is its members, each uvarint(len member) member. Restart then
+// reads one entry per session instead of one per field. A hash or set that
+// outgrows inlineMaxEntries or inlineMaxBytes moves its contents to f<id>
+// and stays there until the key is deleted or replaced.
 //
 // SWAPDB swaps two entries of dbmap, so it costs O(1) on disk as in memory.
 var (
@@ -25,7 +33,21 @@ var (
 	bucketLog  = []byte("log")
 	keyFormat  = []byte("format")
 	keyDBMap   = []byte("dbmap")
-	formatTag  = []byte("sessdb/1")
+	formatTag  = []byte("sessdb/2")
+	// formatV1 is the layout before inline hashes and sets (every field
+	// its own f<id> entry): Open migrates it (load_migrate.go).
+	formatV1 = []byte("sessdb/1")
+	// formatMigrating marks a file whose migration from formatV1 began
+	// and has not finished: older builds refuse it, Open resumes it.
+	formatMigrating = []byte("sessdb/1-to-2")
+)
+
+// The limits of an inline hash or set; beyond either its contents live in
+// the fields bucket, one entry each.
+const (
+	inlineFlag       = 0x80
+	inlineMaxEntries = 128
+	inlineMaxBytes   = 4096
 )
 
 func keysBucket(id int) []byte   { return []byte(fmt.Sprintf("k%d", id)) }
@@ -40,19 +62,26 @@ func fieldKey(key, field string) []byte {
 	return append(fieldPrefix(key), field...)
 }
 
-func encodeHeader(kind Kind, deadline int64, str []byte) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(str))
-	b = append(b, byte(kind))
-	b = binary.AppendVarint(b, deadline)
-	return append(b, str...)
+// encodeHeader encodes a key's header; kind may carry inlineFlag.
+func encodeHeader(kind Kind, deadline int64, payload []byte) []byte {
+	return appendHeader(make([]byte, 0, 1+binary.MaxVarintLen64+len(payload)), kind, deadline, payload)
 }
 
+func appendHeader(b []byte, kind Kind, deadline int64, payload []byte) []byte {
+	b = append(b, byte(kind))
+	b = binary.AppendVarint(b, deadline)
+	return append(b, payload...)
+}
+
+// decodeHeader decodes a key's header: the kind as stored (with inlineFlag
+// for an inline hash or set), the deadline and the payload.
 func decodeHeader(b []byte) (Kind, int64, []byte, error) {
 	if len(b) < 2 {
 		return 0, 0, nil, ErrCorrupt
 	}
 	kind := Kind(b[0])
-	if kind < KindString || kind > KindZSet {
+	if base := kind &^ inlineFlag; base < KindString || base > KindZSet ||
+		(kind&inlineFlag != 0 && base != KindHash && base != KindSet) {
 		return 0, 0, nil, ErrCorrupt
 	}
 	d, n := binary.Varint(b[1:])
@@ -62,6 +91,9 @@ func decodeHeader(b []byte) (Kind, int64, []byte, error) {
 	return kind, d, b[1+n:], nil
 }
 
+// isInline reports whether a stored kind holds its contents in the header.
+func isInline(k Kind) bool { return k&inlineFlag != 0 }
+
 // disk applies records to the bucket layout. It is used only by the committer
 // goroutine and by Open.
 type disk struct {
@@ -70,10 +102,12 @@ type disk struct {
 	internal int   // internal databases: bucket id = their index (InternalDB(i))
 }
 
-// initialise checks the file's format (or writes it into a new file) and loads dbmap.
+// initialise checks the file's format (or writes it into a new file),
+// migrates a file of the previous format (load_migrate.go) and loads dbmap.
 func (d *disk) initialise(databases, internal int) error {
 	d.internal = internal
-	return d.db.Update(func(tx *bolt.Tx) error {
+	migrate := false
+	err := d.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			c := tx.Cursor()
@@ -87,16 +121,14 @@ func (d *disk) initialise(databases, internal int) error {
 			if err := meta.Put(keyFormat, formatTag); err != nil {
 				return err
 			}
-		} else if f := meta.Get(keyFormat); !bytes.Equal(f, formatTag) {
+		} else if f := meta.Get(keyFormat); bytes.Equal(f, formatV1) || bytes.Equal(f, formatMigrating) {
+			migrate = true
+		} else if !bytes.Equal(f, formatTag) {
 			return fmt.Errorf("%w: format %q, want %q", ErrForeignFile, f, formatTag)
 		}
-		d.dbmap = nil
-		dec := decoder{b: meta.Get(keyDBMap)}
-		for len(dec.b) > 0 && dec.err == nil {
-			d.dbmap = append(d.dbmap, int(dec.uvarint()))
-		}
-		if dec.err != nil {
-			return fmt.Errorf("%w: bad dbmap", ErrCorrupt)
+		var err error
+		if d.dbmap, err = readDBMap(meta); err != nil {
+			return err
 		}
 		if len(d.dbmap) > databases {
 			return fmt.Errorf("storage: the file holds %d databases but databases is %d", len(d.dbmap), databases)
@@ -107,11 +139,7 @@ func (d *disk) initialise(databases, internal int) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketLog); err != nil {
 			return err
 		}
-		ids := append([]int(nil), d.dbmap...)
-		for i := 0; i < internal; i++ {
-			ids = append(ids, InternalDB(i))
-		}
-		for _, id := range ids {
+		for _, id := range d.bucketIDs() {
 			if _, err := tx.CreateBucketIfNotExists(keysBucket(id)); err != nil {
 				return err
 			}
@@ -121,6 +149,32 @@ func (d *disk) initialise(databases, internal int) error {
 		}
 		return d.putDBMap(tx)
 	})
+	if err == nil && migrate {
+		err = d.migrate() // load_migrate.go
+	}
+	return err
+}
+
+// readDBMap decodes the meta bucket's dbmap.
+func readDBMap(meta *bolt.Bucket) ([]int, error) {
+	var dbmap []int
+	dec := decoder{b: meta.Get(keyDBMap)}
+	for len(dec.b) > 0 && dec.err == nil {
+		dbmap = append(dbmap, int(dec.uvarint()))
+	}
+	if dec.err != nil {
+		return nil, fmt.Errorf("%w: bad dbmap", ErrCorrupt)
+	}
+	return dbmap, nil
+}
+
+// bucketIDs lists the physical bucket ids of every database.
+func (d *disk) bucketIDs() []int {
+	ids := append([]int(nil), d.dbmap...)
+	for i := 0; i < d.internal; i++ {
+		ids = append(ids, InternalDB(i))
+	}
+	return ids
 }
 
 func (d *disk) putDBMap(tx *bolt.Tx) error {
@@ -150,6 +204,13 @@ func deleteFields(fb *bolt.Bucket, key string) error {
 	return nil
 }
 
+// hasFields reports whether a stored header's contents are in the fields
+// bucket (a hash or set too large to be inline, or a sorted set).
+func hasFields(header []byte) bool {
+	k := Kind(header[0])
+	return k != KindString && !isInline(k)
+}
+
 func (d *disk) emptyDB(tx *bolt.Tx, db int) error {
 	id := db
 	if db < InternalBase {
@@ -166,7 +227,8 @@ func (d *disk) emptyDB(tx *bolt.Tx, db int) error {
 	return nil
 }
 
-// apply writes one record into the keyspace buckets.
+// apply writes one record into the keyspace buckets. Hash and set records
+// go through applyKey, which writes an inline value once per key and fold.
 func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 	switch r.Op {
 	case OpFlushDB:
@@ -181,12 +243,14 @@ func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 	case OpSwapDB:
 		d.dbmap[r.DB], d.dbmap[r.DB2] = d.dbmap[r.DB2], d.dbmap[r.DB]
 		return d.putDBMap(tx)
+	case OpHSet, OpHDel, OpSAdd, OpSRem:
+		return d.applyKey(tx, []Record{*r})
 	}
 	kb, fb := d.buckets(tx, r.DB)
 	key := []byte(r.Key)
 	switch r.Op {
 	case OpSet:
-		if old := kb.Get(key); old != nil && Kind(old[0]) != KindString {
+		if old := kb.Get(key); old != nil && hasFields(old) {
 			if err := deleteFields(fb, r.Key); err != nil {
 				return err
 			}
@@ -197,7 +261,7 @@ func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 		if old == nil {
 			return nil
 		}
-		if Kind(old[0]) != KindString {
+		if hasFields(old) {
 			if err := deleteFields(fb, r.Key); err != nil {
 				return err
 			}
@@ -208,32 +272,238 @@ func (d *disk) apply(tx *bolt.Tx, r *Record) error {
 		if old == nil {
 			return nil
 		}
-		kind, _, str, err := decodeHeader(old)
+		kind, _, payload, err := decodeHeader(old)
 		if err != nil {
 			return err
 		}
-		return kb.Put(key, encodeHeader(kind, r.Deadline, str))
-	case OpHSet, OpSAdd, OpZAdd:
-		kind := KindHash
-		if r.Op == OpSAdd {
-			kind = KindSet
-		} else if r.Op == OpZAdd {
-			kind = KindZSet
-		}
-		if old := kb.Get(key); old == nil {
-			if err := kb.Put(key, encodeHeader(kind, 0, nil)); err != nil {
-				return err
-			}
-		}
-		v := r.Value
-		if v == nil {
-			v = []byte{}
-		}
-		return fb.Put(fieldKey(r.Key, r.Field), v)
-	case OpHDel, OpSRem, OpZRem:
+		return kb.Put(key, encodeHeader(kind, r.Deadline, payload))
+	case OpZAdd:
+		return d.putField(kb, fb, r, KindZSet)
+	case OpZRem:
 		return fb.Delete(fieldKey(r.Key, r.Field))
 	}
 	return fmt.Errorf("%w: unknown record op %d", ErrCorrupt, r.Op)
+}
+
+// putField writes one field entry of a key whose contents are in the
+// fields bucket, creating its header if the key is new.
+func (d *disk) putField(kb, fb *bolt.Bucket, r *Record, kind Kind) error {
+	if old := kb.Get([]byte(r.Key)); old == nil {
+		if err := kb.Put([]byte(r.Key), encodeHeader(kind, 0, nil)); err != nil {
+			return err
+		}
+	}
+	v := r.Value
+	if v == nil {
+		v = []byte{}
+	}
+	return fb.Put(fieldKey(r.Key, r.Field), v)
+}
+
+// applyKey writes one key's records, in order, all of the same database
+// and key. Hash and set records change an inline value in memory (read
+// once, written once); the others go through apply.
+func (d *disk) applyKey(tx *bolt.Tx, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	kb, fb := d.buckets(tx, recs[0].DB)
+	var ed *inlineEdit
+	for i := range recs {
+		r := &recs[i]
+		switch r.Op {
+		case OpHSet, OpHDel, OpSAdd, OpSRem:
+			kind := KindHash
+			if r.Op == OpSAdd || r.Op == OpSRem {
+				kind = KindSet
+			}
+			if ed == nil || ed.kind != kind {
+				if err := ed.flush(kb, fb); err != nil {
+					return err
+				}
+				var (
+					fields bool
+					err    error
+				)
+				ed, fields, err = openInline(kb, fb, r.Key, kind, r.Op == OpHSet || r.Op == OpSAdd)
+				if err != nil {
+					return err
+				}
+				if fields { // too large to be inline: one entry per field
+					if r.Op == OpHDel || r.Op == OpSRem {
+						err = fb.Delete(fieldKey(r.Key, r.Field))
+					} else {
+						err = d.putField(kb, fb, r, kind)
+					}
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			if ed != nil {
+				ed.apply(r)
+			}
+		case OpExpire:
+			if ed != nil {
+				ed.deadline = r.Deadline
+				continue
+			}
+			if err := d.apply(tx, r); err != nil {
+				return err
+			}
+		default:
+			if err := ed.flush(kb, fb); err != nil {
+				return err
+			}
+			ed = nil
+			if err := d.apply(tx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return ed.flush(kb, fb)
+}
+
+// inlineEdit is an inline hash or set being changed by a fold.
+type inlineEdit struct {
+	key      string
+	kind     Kind
+	deadline int64
+	n        int
+	body     []byte // a hash's entries or a set's members, as in the header's payload
+}
+
+// openInline reads key's inline value of the given kind for editing. It
+// reports fields when the key holds that kind in the fields bucket (too
+// large to be inline). It returns a nil edit, and no fields, for a removal
+// (create false) from a missing key or one of another kind: there is
+// nothing to remove. Otherwise a key of another kind is replaced by an
+// empty value, as the log replay does in memory.
+func openInline(kb, fb *bolt.Bucket, key string, kind Kind, create bool) (ed *inlineEdit, fields bool, err error) {
+	old := kb.Get([]byte(key))
+	if old == nil {
+		if !create {
+			return nil, false, nil
+		}
+		return &inlineEdit{key: key, kind: kind}, false, nil
+	}
+	k, deadline, payload, err := decodeHeader(old)
+	if err != nil {
+		return nil, false, fmt.Errorf("key %q: %w", key, err)
+	}
+	switch {
+	case k == kind|inlineFlag:
+		n, err := countInline(kind, payload)
+		if err != nil {
+			return nil, false, fmt.Errorf("key %q: %w", key, err)
+		}
+		return &inlineEdit{key: key, kind: kind, deadline: deadline, n: n, body: append([]byte(nil), payload...)}, false, nil
+	case k == kind:
+		return nil, true, nil
+	case !create:
+		return nil, false, nil
+	}
+	if hasFields(old) {
+		if err := deleteFields(fb, key); err != nil {
+			return nil, false, err
+		}
+	}
+	return &inlineEdit{key: key, kind: kind}, false, nil
+}
+
+// find locates name: its entry is body[e:end], a hash's value body[vs:end].
+func (ed *inlineEdit) find(name string) (e, vs, end int, ok bool) {
+	b := ed.body
+	for i := 0; i < len(b); {
+		fs, fe, vs, ve := inlineEntry(ed.kind, b, i)
+		if fe-fs == len(name) && string(b[fs:fe]) == name {
+			return i, vs, ve, true
+		}
+		i = ve
+	}
+	return 0, 0, 0, false
+}
+
+func (ed *inlineEdit) apply(r *Record) {
+	e, _, end, ok := ed.find(r.Field)
+	switch r.Op {
+	case OpHSet:
+		if ok {
+			ed.body = append(ed.body[:e], ed.body[end:]...)
+			ed.n--
+		}
+		ed.body = appendCompactEntry(ed.body, r.Field, r.Value)
+		ed.n++
+	case OpSAdd:
+		if !ok {
+			ed.body = appendString(ed.body, r.Field)
+			ed.n++
+		}
+	case OpHDel, OpSRem:
+		if ok {
+			ed.body = append(ed.body[:e], ed.body[end:]...)
+			ed.n--
+		}
+	}
+}
+
+// flush writes the edited value: inline while it fits, else as field
+// entries; an emptied value deletes the key. A nil edit writes nothing.
+func (ed *inlineEdit) flush(kb, fb *bolt.Bucket) error {
+	if ed == nil {
+		return nil
+	}
+	key := []byte(ed.key)
+	if ed.n == 0 {
+		return kb.Delete(key)
+	}
+	if ed.n <= inlineMaxEntries && len(ed.body) <= inlineMaxBytes {
+		return kb.Put(key, encodeHeader(ed.kind|inlineFlag, ed.deadline, ed.body))
+	}
+	b := ed.body
+	for i := 0; i < len(b); {
+		fs, fe, vs, ve := inlineEntry(ed.kind, b, i)
+		v := b[vs:ve]
+		if v == nil {
+			v = []byte{}
+		}
+		if err := fb.Put(fieldKey(ed.key, string(b[fs:fe])), v); err != nil {
+			return err
+		}
+		i = ve
+	}
+	return kb.Put(key, encodeHeader(ed.kind, ed.deadline, nil))
+}
+
+// inlineEntry decodes the well-formed entry at b[i:] of an inline value
+// of kind: name b[fs:fe], a hash's value b[vs:ve] (a set's is empty, vs = ve = fe).
+func inlineEntry(kind Kind, b []byte, i int) (fs, fe, vs, ve int) {
+	if kind == KindHash {
+		return compactEntry(b, i)
+	}
+	n, k := binary.Uvarint(b[i:])
+	fs = i + k
+	fe = fs + int(n)
+	return fs, fe, fe, fe
+}
+
+// countInline checks that an inline payload of kind is well formed (it
+// comes from the file) and returns its number of entries.
+func countInline(kind Kind, b []byte) (int, error) {
+	n := 0
+	d := decoder{b: b}
+	for len(d.b) > 0 {
+		d.bytes()
+		if kind == KindHash {
+			d.bytes()
+		}
+		if d.err != nil {
+			return 0, fmt.Errorf("%w: bad inline %s", ErrCorrupt, kind)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // fold applies up to max records from the head of the log to the buckets and
@@ -271,10 +541,8 @@ func (d *disk) fold(tx *bolt.Tx, max int) (int, error) {
 					from = h
 				}
 			}
-			for i := from; i < h; i++ {
-				if err := d.apply(tx, &seg[i]); err != nil {
-					return err
-				}
+			if err := d.applyKey(tx, seg[from:h]); err != nil {
+				return err
 			}
 			g = h
 		}
@@ -317,176 +585,4 @@ func (d *disk) reloadDBMap() error {
 		}
 		return dec.err
 	})
-}
-
-// loadBuckets reads one database's keys and fields buckets into its
-// keyspace. A key's fields are adjacent in the fields bucket (they share the
-// key's prefix), so each hash is assembled in one pass and stored as one
-// exactly sized compact slice (see Value).
-func (s *Store) loadBuckets(tx *bolt.Tx, db int) error {
-	kb, fb := s.disk.buckets(tx, db)
-	ks := s.keyspace(db)
-	if err := kb.ForEach(func(k, v []byte) error {
-		kind, deadline, str, err := decodeHeader(v)
-		if err != nil {
-			return fmt.Errorf("db %d key %q: %w", db, k, err)
-		}
-		val := &Value{kind: kind, deadline: deadline}
-		switch kind {
-		case KindString:
-			val.str = append([]byte(nil), str...)
-		case KindSet:
-			val.set = make(map[string]struct{})
-		case KindZSet:
-			val.zset = newZSet()
-		}
-		ks.put(string(k), val)
-		return nil
-	}); err != nil {
-		return err
-	}
-	var (
-		cb      compactBuilder
-		cur     *Value // the hash being assembled
-		lastKey []byte
-		last    *Value
-	)
-	err := fb.ForEach(func(k, v []byte) error {
-		d := decoder{b: k}
-		key := d.bytes()
-		if d.err != nil {
-			return fmt.Errorf("db %d field entry %q: %w", db, k, ErrCorrupt)
-		}
-		field := d.b
-		val := last
-		if val == nil || !bytes.Equal(key, lastKey) {
-			if cur != nil {
-				cb.finish(cur)
-				cur = nil
-			}
-			val = ks.get(string(key))
-			if val == nil {
-				return fmt.Errorf("db %d: field of missing key %q: %w", db, key, ErrCorrupt)
-			}
-			lastKey = append(lastKey[:0], key...)
-			last = val
-		}
-		switch val.kind {
-		case KindHash:
-			cur = val
-			cb.add(field, v)
-		case KindSet:
-			val.set[string(field)] = struct{}{}
-		case KindZSet:
-			score, err := decodeScore(v)
-			if err != nil {
-				return fmt.Errorf("db %d: score of %q in %q: %w", db, field, key, err)
-			}
-			val.zset.set(string(field), score)
-		default:
-			return fmt.Errorf("db %d: field of string key %q: %w", db, key, ErrCorrupt)
-		}
-		return nil
-	})
-	if cur != nil {
-		cb.finish(cur)
-	}
-	return err
-}
-
-// replayLog applies the log's records to memory after the buckets are
-// loaded, and returns the last sequence and how many records it replayed.
-// Records are decoded as views of the mapped file (forEachRecordView) and
-// only what memory keeps is copied: a new key's name, a string's bytes, a
-// set member; a compact hash copies its fields into its own slice.
-func (s *Store) replayLog(tx *bolt.Tx) (uint64, int64, error) {
-	var seq uint64
-	var n int64
-	var grown []*Value
-	replay := func(r *Record) error {
-		if r.Op == OpFlushDB || r.Op == OpFlushAll || r.Op == OpSwapDB {
-			return s.applyToMemory(r)
-		}
-		if !s.validDB(r.DB) {
-			return ErrDBIndex
-		}
-		ks := s.keyspace(r.DB)
-		v := ks.get(r.Key)
-		// of returns key's value with the given kind, replacing another
-		// kind in place (the map keeps its own copy of the key).
-		of := func(kind Kind) *Value {
-			if v == nil {
-				v = &Value{kind: kind}
-				ks.put(strings.Clone(r.Key), v)
-			} else if v.kind != kind {
-				*v = Value{kind: kind}
-			}
-			return v
-		}
-		switch r.Op {
-		case OpSet:
-			of(KindString)
-			v.str = slices.Clone(r.Value)
-			v.deadline = r.Deadline
-		case OpDel:
-			ks.remove(r.Key)
-		case OpExpire:
-			if v != nil {
-				v.deadline = r.Deadline
-			}
-		case OpHSet:
-			if of(KindHash).hsetLoad(r.Field, r.Value) {
-				grown = append(grown, v)
-			}
-		case OpHDel:
-			if v != nil && v.kind == KindHash {
-				v.hdel(r.Field)
-			}
-		case OpSAdd:
-			if of(KindSet).set == nil {
-				v.set = make(map[string]struct{})
-			}
-			if _, ok := v.set[r.Field]; !ok {
-				v.set[strings.Clone(r.Field)] = struct{}{}
-			}
-		case OpSRem:
-			if v != nil && v.kind == KindSet {
-				delete(v.set, r.Field)
-			}
-		case OpZAdd:
-			score, err := decodeScore(r.Value)
-			if err != nil {
-				return err
-			}
-			if of(KindZSet).zset == nil {
-				v.zset = newZSet()
-			}
-			v.zset.set(strings.Clone(r.Field), score)
-		case OpZRem:
-			if v != nil && v.kind == KindZSet {
-				v.zset.remove(r.Field)
-			}
-		default:
-			return fmt.Errorf("%w: op %d", ErrCorrupt, r.Op)
-		}
-		return nil
-	}
-	c := tx.Bucket(bucketLog).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(k) != 8 {
-			return 0, 0, fmt.Errorf("log key %x: %w", k, ErrCorrupt)
-		}
-		m, err := forEachRecordView(v, replay)
-		if err != nil {
-			return 0, 0, fmt.Errorf("log entry %d: %w", binary.BigEndian.Uint64(k), err)
-		}
-		n += int64(m)
-		seq = binary.BigEndian.Uint64(k)
-	}
-	for _, v := range grown {
-		v.trimCompact()
-	}
-	// Open runs before the committer starts: nothing can remap the file.
-	s.disk.releaseMapped()
-	return seq, n, nil
 }

@@ -33,8 +33,9 @@ type Options struct {
 	IdleFold time.Duration
 	// Timeout is how long Open waits for the file lock. Default 1s.
 	Timeout time.Duration
-	// NoOpenCheck skips reading every page once at Open before the first
-	// write (checkPages). Without it a damaged page makes bbolt panic.
+	// NoOpenCheck skips reading every page before bbolt opens the file for
+	// writing (preflight, which loads the file as it reads it): the file is
+	// loaded after that open instead, and a damaged page makes bbolt panic.
 	NoOpenCheck bool
 	// RetryInterval is how often the committer retries records that failed
 	// to commit (disk full, I/O error) until the disk accepts them. Default 1s.
@@ -103,12 +104,36 @@ type Store struct {
 }
 
 // Open opens (or creates) the database file at path and loads it into memory.
+//
+// An existing file is checked and loaded through a read-only handle first
+// (preflight): loading reads every page, which is the check that must come
+// before bbolt opens the file for writing. While bbolt then opens it for
+// writing (rebuilding its free list walks every page again), the loaded
+// keyspace is settled in parallel: expired keys dropped, timers armed.
 func Open(path string, o *Options) (*Store, error) {
 	opts := o.withDefaults()
+	// Loading allocates millions of small objects that all stay live: a
+	// collection every time the heap doubles would only rescan them.
+	defer debug.SetGCPercent(debug.SetGCPercent(800))
+	s := &Store{opts: opts, path: path}
+	s.resetKeyspaces()
+	var (
+		loaded bool
+		pre    preloaded
+	)
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		if err := preflight(path, &opts); err != nil {
+		if loaded, pre, err = s.preflight(path); err != nil {
 			return nil, err
 		}
+	}
+	seq, logRecords := pre.seq, pre.logRecords
+	if testHookPreloaded != nil {
+		testHookPreloaded()
+	}
+	var settled chan []Record
+	if loaded {
+		settled = make(chan []Record, 1)
+		go func() { settled <- s.settle() }()
 	}
 	bdb, err := openBolt(path, &bolt.Options{
 		Timeout:         opts.Timeout,
@@ -117,32 +142,104 @@ func Open(path string, o *Options) (*Store, error) {
 		InitialMmapSize: 64 << 20,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
+		err = fmt.Errorf("%s: %w", path, ErrLocked)
+	} else if err != nil {
+		err = fmt.Errorf("open %s: %w", path, err)
 	}
 	if err != nil {
+		if settled != nil {
+			<-settled
+		}
+		return nil, err
+	}
+	s.disk = &disk{db: bdb}
+	if loaded && changedSince(bdb, pre.txid) {
+		// Another process wrote the file between the read-only load and
+		// this open (which holds the lock from now on): load it again.
+		<-settled
+		settled, loaded = nil, false
+		s.resetKeyspaces()
+	}
+	if err := s.disk.initialise(opts.Databases, opts.Internal); err != nil {
+		if settled != nil {
+			<-settled
+		}
+		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{opts: opts, path: path, disk: &disk{db: bdb}}
-	s.dbs = make([]*Keyspace, opts.Databases)
+	var gone []Record
+	if loaded {
+		// Opening for writing read every page to rebuild the free list:
+		// give them back (see releaseMapped). Nothing can remap the file
+		// before the committer starts.
+		s.disk.releaseMapped()
+		gone = <-settled
+	} else {
+		err := bdb.View(func(tx *bolt.Tx) error {
+			var err error
+			seq, logRecords, err = s.loadAll(tx) // load.go
+			return err
+		})
+		if err != nil {
+			bdb.Close()
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		// Open runs before the committer starts: nothing can remap the file.
+		s.disk.releaseMapped()
+		gone = s.settle()
+	}
+	if len(gone) > 0 {
+		// The keys that expired while the store was closed are deleted
+		// through the log, after everything already in it: applied to the
+		// buckets directly, a key's unfolded records would bring it back
+		// at the next fold, and a SWAPDB still in the log would make the
+		// deletion hit the other database (TestReview_ExpiredAtOpen*).
+		var buf []byte
+		for i := range gone {
+			buf = AppendRecord(buf, &gone[i])
+		}
+		err := bdb.Update(func(tx *bolt.Tx) error {
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], seq+1)
+			lb := tx.Bucket(bucketLog)
+			lb.FillPercent = 1.0
+			return lb.Put(k[:], buf)
+		})
+		if err != nil {
+			bdb.Close()
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		seq++
+		logRecords += int64(len(gone))
+	}
+	s.com = newCommitter(s.disk, seq, logRecords, &opts)
+	return s, nil
+}
+
+// testHookPreloaded runs between the read-only load and the writable open.
+var testHookPreloaded func()
+
+// resetKeyspaces makes every database empty, with a new timer wheel.
+func (s *Store) resetKeyspaces() {
+	s.dbs = make([]*Keyspace, s.opts.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newKeyspace()
 	}
-	s.internal = make([]*Keyspace, opts.Internal)
+	s.internal = make([]*Keyspace, s.opts.Internal)
 	for i := range s.internal {
 		s.internal[i] = newKeyspace()
 	}
 	s.wheel = expiry.New[Key](s.nowMs())
-	if err := s.disk.initialise(opts.Databases, opts.Internal); err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	seq, logRecords, err := s.load()
-	if err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	s.com = newCommitter(s.disk, seq, logRecords, &opts)
-	return s, nil
+}
+
+// changedSince reports whether db's last committed transaction is not txid.
+func changedSince(db *bolt.DB, txid int) bool {
+	changed := true
+	_ = db.View(func(tx *bolt.Tx) error {
+		changed = tx.ID() != txid
+		return nil
+	})
+	return changed
 }
 
 // checkBoltHeader refuses a file that is not a bbolt database with a clear
@@ -164,33 +261,94 @@ func checkBoltHeader(path string) error {
 	return nil
 }
 
+// preloaded is what preflight's load found: the log's last sequence and
+// number of records, and the bbolt transaction it read.
+type preloaded struct {
+	seq        uint64
+	logRecords int64
+	txid       int
+}
+
 // preflight checks an existing file before bbolt opens it for writing,
 // which would rebuild the free list by walking every page and panic, in a
 // goroutine nobody can recover, on a damaged one: the file must be a bbolt
-// file, not truncated, of this format version, and every page must read.
-// A read-only open does not build the free list.
-func preflight(path string, opts *Options) error {
+// file, not truncated, of a format version this build reads, and every page
+// must read. A read-only open does not build the free list.
+//
+// A file of the current format is loaded into memory here, through the
+// read-only handle: the load reads every page of the buckets it loads (a
+// damaged one is recovered into ErrCorrupt), and checkPages walks the rest,
+// so the file is read once instead of twice. It reports whether it loaded.
+// A file of an older format is only checked: it is migrated before it is
+// loaded.
+func (s *Store) preflight(path string) (loaded bool, pre preloaded, err error) {
 	if err := checkBoltHeader(path); err != nil {
-		return err
+		return false, pre, err
 	}
-	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: opts.Timeout})
+	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: s.opts.Timeout, MmapFlags: loadMmapFlags})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return fmt.Errorf("%s: %w", path, ErrLocked)
+		return false, pre, fmt.Errorf("%s: %w", path, ErrLocked)
 	}
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return false, pre, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer db.Close()
 	if err := checkNotTruncated(db, path); err != nil {
-		return err
+		return false, pre, err
 	}
 	if err := checkFormatVersion(db, path); err != nil {
-		return err
+		return false, pre, err
 	}
-	if opts.NoOpenCheck {
+	if s.opts.NoOpenCheck {
+		return false, pre, nil
+	}
+	current := false
+	d := &disk{db: db, internal: s.opts.Internal}
+	err = db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || !bytes.Equal(meta.Get(keyFormat), formatTag) {
+			return nil
+		}
+		dbmap, err := readDBMap(meta)
+		if err != nil || len(dbmap) > s.opts.Databases {
+			return nil // initialise reports it
+		}
+		for i := len(dbmap); i < s.opts.Databases; i++ {
+			dbmap = append(dbmap, i)
+		}
+		d.dbmap = dbmap
+		current = true
 		return nil
+	})
+	if err != nil || !current {
+		if err == nil {
+			err = checkPages(db, path)
+		}
+		return false, pre, err
 	}
-	return checkPages(db, path)
+	s.disk = d
+	defer func() { s.disk = nil }()
+	err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		pre.txid = tx.ID()
+		if pre.seq, pre.logRecords, err = s.loadAll(tx); err != nil { // load.go
+			return err
+		}
+		loaded := map[string]bool{string(bucketLog): true}
+		for _, db := range s.allDBs() {
+			id := db
+			if db < InternalBase {
+				id = d.dbmap[db]
+			}
+			loaded[string(keysBucket(id))] = true
+			loaded[string(fieldsBucket(id))] = true
+		}
+		return walkPages(tx, func(name []byte) bool { return !loaded[string(name)] })
+	})
+	if err != nil {
+		return false, pre, fmt.Errorf("load %s: %w", path, err)
+	}
+	return true, pre, nil
 }
 
 // openBolt is bolt.Open, with a panic on a damaged page (bbolt panics
@@ -207,10 +365,22 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 // checkPages reads every page reachable from the root, in this goroutine,
 // so that a damaged one becomes an error naming the file (tx.Check cannot
 // help: it starts bbolt's unrecoverable walk itself).
-func checkPages(db *bolt.DB, path string) (err error) {
+func checkPages(db *bolt.DB, path string) error {
+	err := db.View(func(tx *bolt.Tx) error {
+		return walkPages(tx, func([]byte) bool { return true })
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// walkPages reads every page of the top-level buckets that want names,
+// returning a damaged one (bbolt panics on it) as ErrCorrupt.
+func walkPages(tx *bolt.Tx, want func(name []byte) bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: %w: damaged page: %v", path, ErrCorrupt, r)
+			err = fmt.Errorf("%w: damaged page: %v", ErrCorrupt, r)
 		}
 	}()
 	var walk func(b *bolt.Bucket) error
@@ -224,8 +394,11 @@ func checkPages(db *bolt.DB, path string) (err error) {
 			return nil
 		})
 	}
-	return db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if !want(name) {
+			return nil
+		}
+		return walk(b)
 	})
 }
 
@@ -242,7 +415,8 @@ func checkFormatVersion(db *bolt.DB, path string) error {
 			return nil
 		}
 		f := meta.Get(keyFormat)
-		if bytes.HasPrefix(f, []byte("sessdb/")) && !bytes.Equal(f, formatTag) {
+		if bytes.HasPrefix(f, []byte("sessdb/")) && !bytes.Equal(f, formatTag) &&
+			!bytes.Equal(f, formatV1) && !bytes.Equal(f, formatMigrating) {
 			return fmt.Errorf("%s: %w: its format is %q and this build reads %q; upgrade sessdb or restore a backup", path, ErrFormatVersion, f, formatTag)
 		}
 		return nil
@@ -265,42 +439,17 @@ func checkNotTruncated(db *bolt.DB, path string) error {
 	})
 }
 
-// load reads the buckets and replays the log into memory, drops keys that
-// expired while the server was down (recording their deletion) and arms the
-// timer wheel. It returns the last log sequence and the number of log records.
-func (s *Store) load() (_ uint64, _ int64, err error) {
-	// Loading allocates millions of small objects that all stay live: a
-	// collection every time the heap doubles would only rescan them.
-	defer debug.SetGCPercent(debug.SetGCPercent(800))
-	// bbolt panics on a page it cannot make sense of (a damaged file):
-	// report it as an error naming the file instead of crashing.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: damaged page: %v", ErrCorrupt, r)
-		}
-	}()
+// settle drops the keys that expired while the server was down, and empty
+// hashes and sets, from the loaded keyspace and arms the timer wheel for the
+// rest. It returns the deletions to record on disk. It touches only memory.
+func (s *Store) settle() []Record {
 	now := s.nowMs()
-	var seq uint64
-	var logRecords int64
-	err = s.disk.db.View(func(tx *bolt.Tx) error {
-		for _, db := range s.allDBs() {
-			if err := s.loadBuckets(tx, db); err != nil { // disk.go
-				return err
-			}
-		}
-		var err error
-		seq, logRecords, err = s.replayLog(tx) // disk.go
-		return err
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	// Drop what expired while we were down, and arm the wheel for the rest.
 	var gone []Record
 	for _, db := range s.allDBs() {
 		ks := s.keyspace(db)
 		var dead []string
 		ks.forEach(func(k string, v *Value) bool {
+			v.compactSet() // the load builds sets as maps (set.go)
 			if v.kind != KindString && v.Len() == 0 {
 				dead = append(dead, k)
 			} else if v.deadline != 0 {
@@ -318,20 +467,7 @@ func (s *Store) load() (_ uint64, _ int64, err error) {
 			gone = append(gone, Record{Op: OpDel, DB: db, Key: k})
 		}
 	}
-	if len(gone) > 0 {
-		err := s.disk.db.Update(func(tx *bolt.Tx) error {
-			for i := range gone {
-				if err := s.disk.apply(tx, &gone[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, 0, err
-		}
-	}
-	return seq, logRecords, nil
+	return gone
 }
 
 // applyToMemory applies a record to the in-memory keyspace without recording
@@ -363,14 +499,14 @@ func (s *Store) applyToMemory(r *Record) error {
 			v = &Value{kind: KindSet, set: make(map[string]struct{})}
 			ks.put(r.Key, v)
 		}
-		v.set[r.Field] = struct{}{}
+		v.sadd(r.Field)
 	case OpHDel:
 		if v := ks.get(r.Key); v != nil && v.kind == KindHash {
 			v.hdel(r.Field)
 		}
 	case OpSRem:
 		if v := ks.get(r.Key); v != nil && v.kind == KindSet {
-			delete(v.set, r.Field)
+			v.srem(r.Field)
 		}
 	case OpZAdd:
 		score, err := decodeScore(r.Value)
@@ -485,19 +621,10 @@ func (s *Store) View(fn func(tx *Tx) error) error {
 }
 
 // Reap deletes up to max keys whose deadline has passed (max <= 0: all of
-// them), through the commit path, and returns how many it deleted.
+// them), through the commit path, and returns how many it deleted. It is
+// ReapSome without the report of what is left.
 func (s *Store) Reap(max int) (int, *Commit) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, nil
-	}
-	tx := Tx{s: s, writable: true, now: s.nowMs()}
-	n := tx.reap(max)
-	var c *Commit
-	if len(tx.recs) > 0 {
-		c = s.com.enqueue(tx.recs)
-	}
+	n, _, c := s.ReapSome(max)
 	return n, c
 }
 

@@ -208,14 +208,13 @@ func (tx *Tx) SAdd(db int, key, member string) (bool, error) {
 		return false, err
 	}
 	if v == nil {
-		v = &Value{kind: KindSet, set: make(map[string]struct{})}
+		v = &Value{kind: KindSet}
 		v.touch(tx.now)
 		tx.s.keyspace(db).put(key, v)
 	}
-	if _, ok := v.set[member]; ok {
+	if !v.sadd(member) {
 		return false, nil
 	}
-	v.set[member] = struct{}{}
 	tx.record(Record{Op: OpSAdd, DB: db, Key: key, Field: member})
 	return true, nil
 }
@@ -227,11 +226,10 @@ func (tx *Tx) SRem(db int, key, member string) (bool, error) {
 	if v == nil || err != nil {
 		return false, err
 	}
-	if _, ok := v.set[member]; !ok {
+	if !v.srem(member) {
 		return false, nil
 	}
-	delete(v.set, member)
-	if len(v.set) == 0 {
+	if v.Len() == 0 {
 		tx.remove(db, key, v)
 	} else {
 		tx.record(Record{Op: OpSRem, DB: db, Key: key, Field: member})
@@ -255,7 +253,7 @@ func (tx *Tx) Restore(db int, key string, v *Value) {
 			_, _ = tx.HSet(db, key, strings.Clone(f), slices.Clone(val))
 		}
 	case KindSet:
-		for m := range v.set {
+		for m := range v.SetMembers() {
 			_, _ = tx.SAdd(db, key, m)
 		}
 	case KindZSet:

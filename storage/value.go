@@ -55,11 +55,11 @@ type Key struct {
 // independent of what OBJECT ENCODING reports, which follows Redis's rules.
 type Value struct {
 	kind     Kind
-	hlen     uint32            // a compact hash's number of fields
-	lru      uint32            // unix second of the last access, for LRU eviction (evict.go)
-	str      []byte            // a string's bytes, or a compact hash's entries
-	hash     map[string][]byte // a hash too large to be compact; nil while compact
-	set      map[string]struct{}
+	hlen     uint32              // a compact hash's number of fields, or a compact set's members
+	lru      uint32              // unix second of the last access, for LRU eviction (evict.go)
+	str      []byte              // a string's bytes, or a compact hash's or set's entries
+	hash     map[string][]byte   // a hash too large to be compact; nil while compact
+	set      map[string]struct{} // a set too large to be compact (set.go); nil while compact
 	zset     *zset
 	deadline int64 // unix ms; 0 means no expiry
 	timer    *expiry.Timer[Key]
@@ -142,9 +142,6 @@ func (v *Value) HashFields() iter.Seq2[string, []byte] {
 	}
 }
 
-// Members returns a set value's members. The caller must not modify the map.
-func (v *Value) Members() map[string]struct{} { return v.set }
-
 // Deadline returns the absolute expiry time in unix milliseconds, or 0.
 func (v *Value) Deadline() int64 { return v.deadline }
 
@@ -157,6 +154,9 @@ func (v *Value) Len() int {
 		}
 		return len(v.hash)
 	case KindSet:
+		if v.set == nil {
+			return int(v.hlen)
+		}
 		return len(v.set)
 	case KindZSet:
 		return len(v.zset.scores)
@@ -230,11 +230,10 @@ func (v *Value) hset(field string, val []byte) bool {
 // the slice grew, and the caller trims it (trimCompact) once loaded.
 func (v *Value) hsetLoad(field string, val []byte) (grew bool) {
 	if v.hash != nil {
-		if _, ok := v.hash[field]; ok {
-			v.hash[field] = slices.Clone(val) // the map keeps its own key
-		} else {
-			v.hash[strings.Clone(field)] = slices.Clone(val)
-		}
+		// field is a view of the file: assigning to an existing key
+		// replaces the map's key string too, so never store the view.
+		delete(v.hash, field)
+		v.hash[strings.Clone(field)] = slices.Clone(val)
 		return false
 	}
 	_, grew = v.hsetGrow(field, val, true)
