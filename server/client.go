@@ -27,6 +27,7 @@ type Client struct {
 
 	created time.Time
 	lastCmd atomic.Int64 // unix ms of the last command
+	ran     *command     // the top-level command dispatch resolved last (for metrics)
 	cmdName atomic.Pointer[string]
 
 	multi      bool
