@@ -84,6 +84,7 @@ func (c *Client) execute(cmd *command, args [][]byte) {
 			return nil
 		})
 	case accessWrite:
+		c.mark = c.replyMark()
 		commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
 			cmd.run(c, tx, args)
 			c.queueReplies()

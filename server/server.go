@@ -331,10 +331,9 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 		start, errs := time.Now(), c.errorReplies
 		c.lastCmd.Store(start.UnixMilli())
 		c.out.hold()
-		mark := c.replyMark()
 		c.dispatch(rc.Args)
 		s.metrics.observe(c, c.ran, start, errs)
-		c.trackWrite(mark)
+		c.trackWrite()
 		c.passReplies()
 	}
 	if len(conn.PeekPipeline()) > 0 {
