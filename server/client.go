@@ -27,6 +27,8 @@ type Client struct {
 
 	created time.Time
 	lastCmd atomic.Int64 // unix ms of the last command
+	ran     *command     // the top-level command dispatch resolved last (for metrics)
+	mark    int          // where the running write's reply starts in redcon's buffer (persist.go)
 	cmdName atomic.Pointer[string]
 
 	multi      bool

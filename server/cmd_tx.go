@@ -96,6 +96,7 @@ func cmdExec(c *Client, _ *storage.Tx, _ [][]byte) {
 		c.writeError(errExecAbortBecause + errOOM)
 		return
 	}
+	c.mark = c.replyMark()
 	commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
 		// A watched key that expired since WATCH counts as changed: looking
 		// it up in a writable transaction deletes it and marks us dirty.

@@ -37,6 +37,7 @@ type command struct {
 	run      handler
 	subs     map[string]*command // container commands: CONFIG, CLIENT, …
 	parent   *command
+	metrics  *commandMetrics // its Prometheus series (top-level commands; set by newMetrics)
 }
 
 func (cmd *command) checkArity(n int) bool {

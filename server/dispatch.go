@@ -15,6 +15,7 @@ import (
 func (c *Client) dispatch(args [][]byte) {
 	cmd, msg := c.srv.table.resolve(args)
 	if cmd == nil {
+		c.ran = c.srv.table.lookup(args[0]) // a bad subcommand or arity counts for its command
 		c.reject(args, msg)
 		return
 	}
@@ -22,6 +23,7 @@ func (c *Client) dispatch(args [][]byte) {
 	if cmd.parent != nil {
 		top = cmd.parent
 	}
+	c.ran = top
 	if !c.authed && c.srv.authRequired() && !top.noAuth {
 		c.reject(args, errNoAuth)
 		return
@@ -82,6 +84,7 @@ func (c *Client) execute(cmd *command, args [][]byte) {
 			return nil
 		})
 	case accessWrite:
+		c.mark = c.replyMark()
 		commit, err := c.srv.db.UpdateAsync(func(tx *storage.Tx) error {
 			cmd.run(c, tx, args)
 			c.queueReplies()

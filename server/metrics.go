@@ -56,8 +56,9 @@ func newMetrics(s *Server) *metrics {
 		Buckets: []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1},
 	}, []string{"command"})
 	m.calls, m.latency = calls, latency
-	for name := range s.table {
-		m.commands[name] = &commandMetrics{name: name}
+	for name, cmd := range s.table {
+		cmd.metrics = &commandMetrics{name: name}
+		m.commands[name] = cmd.metrics
 	}
 	m.unknown = &commandMetrics{name: "unknown"}
 
@@ -102,10 +103,10 @@ type sessionStats struct{ Live, Users, Created, Revoked, Expired, InvalidLookups
 // observe counts one command: its name from the table (subcommands count
 // under their container), ok or error from whether it wrote an error
 // reply, and its latency.
-func (m *metrics) observe(c *Client, args [][]byte, start time.Time, errsBefore int) {
+func (m *metrics) observe(c *Client, cmd *command, start time.Time, errsBefore int) {
 	cm := m.unknown
-	if cmd := c.srv.table.lookup(args[0]); cmd != nil {
-		cm = m.commands[cmd.name]
+	if cmd != nil && cmd.metrics != nil {
+		cm = cmd.metrics
 	}
 	cm = m.series(cm)
 	cm.latency.Observe(time.Since(start).Seconds())

@@ -99,6 +99,8 @@ type trackedWrite struct {
 }
 
 // replyMark returns where the next reply will start in the output buffer.
+// redcon's Buffer returns a copy, so only writes take a mark (before they
+// run: execute and EXEC set c.mark), never reads.
 func (c *Client) replyMark() int {
 	if w := redcon.BaseWriter(c.conn); w != nil {
 		return len(w.Buffer())
@@ -107,14 +109,14 @@ func (c *Client) replyMark() int {
 }
 
 // trackWrite records the commit of the command that just ran, if it wrote,
-// with its reply's place in the buffer (from mark). A connection whose
+// with its reply's place in the buffer (from c.mark). A connection whose
 // replies go through its outbound queue (a RESP3 subscriber) waits for the
 // commit at once instead, so that the reply can still be replaced.
-func (c *Client) trackWrite(mark int) {
+func (c *Client) trackWrite() {
 	if c.pending == nil {
 		return
 	}
-	tw := trackedWrite{commit: c.pending, start: mark, end: c.replyMark()}
+	tw := trackedWrite{commit: c.pending, start: c.mark, end: c.replyMark()}
 	c.pending = nil
 	if !c.acknowledgesWrite() {
 		// Its records still go to disk (or wait for the retry), but the

@@ -328,13 +328,12 @@ func (s *Server) serveCommand(conn redcon.Conn, rc redcon.Command) {
 	defer s.gate.RUnlock()
 	if !c.quitting {
 		s.stats.commands.Add(1)
-		c.lastCmd.Store(time.Now().UnixMilli())
-		c.out.hold()
-		mark := c.replyMark()
 		start, errs := time.Now(), c.errorReplies
+		c.lastCmd.Store(start.UnixMilli())
+		c.out.hold()
 		c.dispatch(rc.Args)
-		s.metrics.observe(c, rc.Args, start, errs)
-		c.trackWrite(mark)
+		s.metrics.observe(c, c.ran, start, errs)
+		c.trackWrite()
 		c.passReplies()
 	}
 	if len(conn.PeekPipeline()) > 0 {

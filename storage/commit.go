@@ -55,11 +55,16 @@ var ErrUnwritten = errors.New("storage: changes could not be written before clos
 type committer struct {
 	disk *disk
 
-	mu       sync.Mutex
-	pending  []byte
-	nPending int
-	gen      *Commit
-	spare    []byte
+	mu        sync.Mutex
+	pending   []byte
+	nPending  int
+	txPending int // enqueue calls (one per writing command) in pending
+	gen       *Commit
+	spare     []byte
+
+	// The last commit's transactions and duration, for gather.
+	lastTx  int
+	lastDur time.Duration
 
 	wake     chan struct{}
 	retryNow chan struct{} // RetryNow: retry unwritten records without waiting for the ticker
@@ -124,6 +129,7 @@ func (c *committer) enqueue(recs []Record) *Commit {
 		c.pending = AppendRecord(c.pending, &recs[i])
 	}
 	c.nPending += len(recs)
+	c.txPending++
 	g := c.gen
 	c.mu.Unlock()
 	select {
@@ -148,6 +154,7 @@ func (c *committer) run() {
 				c.deferPending()
 				continue
 			}
+			c.gather()
 			c.commitPending()
 		case <-retry.C:
 			if c.failing.Load() == nil {
@@ -179,6 +186,52 @@ func (c *committer) run() {
 	}
 }
 
+// maxGather bounds how long gather holds a commit back.
+const maxGather = time.Millisecond
+
+// gather holds the next commit back briefly while the writers the last
+// commit released are still coming back, so that they share one commit.
+//
+// Without it, writers split into two groups that alternate: while one
+// group's commit is being fsynced the other queues up, the committer takes
+// that group the moment the commit ends, and the group just released finds
+// a commit already under way and waits for the one after. Each commit then
+// carries about half the writers and every write waits for almost two
+// commits. (Redis avoids this by accident: it answers every client between
+// two fsyncs, and they reply before its next pass.) gather waits until as
+// many transactions are queued as the last commit carried, or for half the
+// last commit's duration (at most maxGather), whichever comes first; a lone
+// writer, or a queue already that large, never waits.
+func (c *committer) gather() {
+	want := c.lastTx - c.lastTx/8
+	if want <= 1 || c.lastDur <= 0 {
+		return
+	}
+	c.mu.Lock()
+	have := c.txPending
+	c.mu.Unlock()
+	if have >= want {
+		return
+	}
+	t := time.NewTimer(min(c.lastDur/2, maxGather))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.wake:
+			c.mu.Lock()
+			have = c.txPending
+			c.mu.Unlock()
+			if have >= want {
+				return
+			}
+		case <-t.C:
+			return
+		case <-c.stop:
+			return
+		}
+	}
+}
+
 // commitPending writes everything queued in one bbolt transaction (one fsync
 // pair), folding a chunk of the log into the same transaction when the log
 // has grown past its threshold, and then releases every waiter.
@@ -190,8 +243,8 @@ func (c *committer) run() {
 // for them. Once a retry succeeds memory and disk agree again.
 func (c *committer) commitPending() {
 	c.mu.Lock()
-	buf, n, g := c.pending, c.nPending, c.gen
-	c.pending, c.nPending, c.gen = c.spare[:0], 0, newCommit()
+	buf, n, g, ntx := c.pending, c.nPending, c.gen, c.txPending
+	c.pending, c.nPending, c.gen, c.txPending = c.spare[:0], 0, newCommit(), 0
 	c.mu.Unlock()
 	if c.nUnwritten > 0 {
 		buf = append(c.unwritten, buf...)
@@ -221,7 +274,8 @@ func (c *committer) commitPending() {
 		}
 		return nil
 	})
-	c.obs.observe(n, time.Since(start), err)
+	c.lastTx, c.lastDur = ntx, time.Since(start)
+	c.obs.observe(n, c.lastDur, err)
 	c.statsMu.Lock()
 	c.lastErr = err
 	if err == nil {
