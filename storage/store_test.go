@@ -3,6 +3,8 @@ package storage
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,34 +48,16 @@ func update(t *testing.T, s *Store, fn func(tx *Tx)) {
 	require.NoError(t, c.Wait())
 }
 
-// snapshot renders the whole keyspace for comparison.
+// snapshot renders the visible databases for comparison (dumpAll in
+// load_test.go renders every database, internal ones too).
 func snapshot(s *Store) map[string]any {
-	out := map[string]any{}
-	_ = s.View(func(tx *Tx) error {
-		for db := 0; db < tx.Databases(); db++ {
-			tx.ForEach(db, func(k string, v *Value) bool {
-				key := string(rune('0'+db)) + "/" + k
-				switch v.Kind() {
-				case KindString:
-					out[key] = []any{string(v.Bytes()), v.Deadline()}
-				case KindHash:
-					m := map[string]string{}
-					for f, val := range v.Hash() {
-						m[f] = string(val)
-					}
-					out[key] = []any{m, v.Deadline()}
-				case KindSet:
-					m := map[string]bool{}
-					for f := range v.Members() {
-						m[f] = true
-					}
-					out[key] = []any{m, v.Deadline()}
-				}
-				return true
-			})
+	out := dumpAll(s)
+	for key := range out {
+		db, _, _ := strings.Cut(key, "/")
+		if n, err := strconv.Atoi(db); err != nil || n >= s.Databases() {
+			delete(out, key)
 		}
-		return nil
-	})
+	}
 	return out
 }
 
