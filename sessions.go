@@ -398,6 +398,7 @@ func (s *Sessions) repair() error {
 		type pair struct{ user, id string }
 		var (
 			live, users int
+			indexed     int      // index entries that name a live session of their user
 			missing     []pair   // a live session absent from its user's index
 			stale       []pair   // an index entry that is not user's live session
 			orphans     []string // aliases whose session is gone
@@ -421,11 +422,6 @@ func (s *Sessions) repair() error {
 					return true
 				}
 				live++
-				user := fieldsOf(v).get(fUser)
-				set, _ := tx.LookupSet(sessionsDB, keyUser+string(user))
-				if set == nil || !set.IsMember(id) {
-					missing = append(missing, pair{string(user), id})
-				}
 				for f := range v.HashFields() {
 					if a, ok := strings.CutPrefix(f, pAlias); ok {
 						if av := session(a); av == nil || string(fieldsOf(av).get(fTarget)) != id {
@@ -439,11 +435,34 @@ func (s *Sessions) repair() error {
 				for id := range v.SetMembers() {
 					if sv := session(id); sv == nil || fieldsOf(sv).get(fTarget) != nil || string(fieldsOf(sv).get(fUser)) != user {
 						stale = append(stale, pair{user, id})
+					} else {
+						indexed++
 					}
 				}
 			}
 			return true
 		})
+		// A valid index entry names a live session of that very user, so
+		// distinct entries name distinct sessions: when there are as many
+		// as live sessions, none is missing from the index and the second
+		// pass (a set lookup per session) is not needed.
+		if indexed != live {
+			tx.ForEach(sessionsDB, func(k string, v *storage.Value) bool {
+				id, ok := strings.CutPrefix(k, keySession)
+				if !ok {
+					return true
+				}
+				if _, alias := v.HGet(fTarget); alias {
+					return true
+				}
+				user := fieldsOf(v).get(fUser)
+				set, _ := tx.LookupSet(sessionsDB, keyUser+string(user))
+				if set == nil || !set.IsMember(id) {
+					missing = append(missing, pair{string(user), id})
+				}
+				return true
+			})
+		}
 		hadIndex := func(user string) bool {
 			v, _ := tx.LookupSet(sessionsDB, keyUser+user)
 			return v != nil
