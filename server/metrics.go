@@ -28,11 +28,10 @@ type commandMetrics struct {
 }
 
 type metrics struct {
-	reg      *prometheus.Registry
-	calls    *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	commands map[string]*commandMetrics // by top-level command name; fixed after newMetrics
-	unknown  *commandMetrics            // names not in the table
+	reg     *prometheus.Registry
+	calls   *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	unknown *commandMetrics // names not in the table
 }
 
 func (m *metrics) series(cm *commandMetrics) *commandMetrics {
@@ -45,7 +44,7 @@ func (m *metrics) series(cm *commandMetrics) *commandMetrics {
 }
 
 func newMetrics(s *Server) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry(), commands: map[string]*commandMetrics{}}
+	m := &metrics{reg: prometheus.NewRegistry()}
 	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sessdb_commands_total",
 		Help: "Commands processed, by command and result (ok, or error when the reply was an error).",
@@ -58,7 +57,6 @@ func newMetrics(s *Server) *metrics {
 	m.calls, m.latency = calls, latency
 	for name, cmd := range s.table {
 		cmd.metrics = &commandMetrics{name: name}
-		m.commands[name] = cmd.metrics
 	}
 	m.unknown = &commandMetrics{name: "unknown"}
 

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -260,11 +259,7 @@ func (c *committer) commitPending() {
 	var folded int
 	start := time.Now()
 	err := c.disk.db.Update(func(tx *bolt.Tx) error {
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], c.seq+1)
-		lb := tx.Bucket(bucketLog)
-		lb.FillPercent = 1.0
-		if err := lb.Put(k[:], buf); err != nil {
+		if err := putLog(tx, c.seq+1, buf); err != nil {
 			return err
 		}
 		if c.logRecords.Load()+int64(n) > int64(c.foldAt) {

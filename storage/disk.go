@@ -482,9 +482,7 @@ func inlineEntry(kind Kind, b []byte, i int) (fs, fe, vs, ve int) {
 	if kind == KindHash {
 		return compactEntry(b, i)
 	}
-	n, k := binary.Uvarint(b[i:])
-	fs = i + k
-	fe = fs + int(n)
+	fs, fe = compactSetEntry(b, i)
 	return fs, fe, fe, fe
 }
 
@@ -504,6 +502,17 @@ func countInline(kind Kind, b []byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// putLog appends one commit's encoded records to the log under sequence
+// number seq. Sequential keys only ever change the right edge of the tree,
+// so the pages are packed full.
+func putLog(tx *bolt.Tx, seq uint64, recs []byte) error {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	lb := tx.Bucket(bucketLog)
+	lb.FillPercent = 1.0
+	return lb.Put(k[:], recs)
 }
 
 // fold applies up to max records from the head of the log to the buckets and

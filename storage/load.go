@@ -195,9 +195,9 @@ func loadedSet(members []byte, n int) *Value {
 	}
 	set := make(map[string]struct{}, n)
 	for i := 0; i < len(members); {
-		fs, fe, _, ve := inlineEntry(KindSet, members, i)
-		set[string(members[fs:fe])] = struct{}{}
-		i = ve
+		s, e := compactSetEntry(members, i)
+		set[string(members[s:e])] = struct{}{}
+		i = e
 	}
 	return &Value{kind: KindSet, set: set}
 }

@@ -163,7 +163,8 @@ func (v *Value) setToMap() {
 }
 
 // compactSet turns a set held as a map that fits the compact limits into
-// its compact form: loading builds every set as a map.
+// its compact form: the load builds a set that lives in the fields bucket,
+// or one the log replay made, as a map.
 func (v *Value) compactSet() {
 	if v.kind != KindSet || v.set == nil || len(v.set) > compactMaxEntries {
 		return

@@ -198,13 +198,7 @@ func Open(path string, o *Options) (*Store, error) {
 		for i := range gone {
 			buf = AppendRecord(buf, &gone[i])
 		}
-		err := bdb.Update(func(tx *bolt.Tx) error {
-			var k [8]byte
-			binary.BigEndian.PutUint64(k[:], seq+1)
-			lb := tx.Bucket(bucketLog)
-			lb.FillPercent = 1.0
-			return lb.Put(k[:], buf)
-		})
+		err := bdb.Update(func(tx *bolt.Tx) error { return putLog(tx, seq+1, buf) })
 		if err != nil {
 			bdb.Close()
 			return nil, fmt.Errorf("load %s: %w", path, err)
