@@ -32,7 +32,7 @@ func init() {
 	w := []string{"write", "fast"}
 	register(
 		s(&command{name: "sess.create", arity: -2, flags: []string{"write", "denyoom"}, access: accessWrite, summary: "Creates a session for a user and returns its token.", run: cmdSessCreate}),
-		s(&command{name: "sess.get", arity: -2, flags: w, access: accessWrite, summary: "Returns a session and slides its idle deadline (unless NOTOUCH).", run: cmdSessGet}),
+		s(&command{name: "sess.get", arity: -2, flags: w, access: accessWrite, readsOnly: sessGetNoTouch, summary: "Returns a session and slides its idle deadline (unless NOTOUCH).", run: cmdSessGet}),
 		s(&command{name: "sess.touch", arity: 2, flags: w, access: accessWrite, summary: "Slides a session's idle deadline.", run: cmdSessTouch}),
 		s(&command{name: "sess.set", arity: -4, flags: []string{"write", "denyoom", "fast"}, access: accessWrite, summary: "Sets fields of a session's data bag.", run: cmdSessSet}),
 		s(&command{name: "sess.del", arity: -3, flags: w, access: accessWrite, summary: "Removes fields of a session's data bag.", run: cmdSessDel}),
@@ -216,6 +216,12 @@ func (c *Client) writeSession(s *sessdb.Session, list bool) {
 			c.writeBulkString(s.Data[k])
 		}
 	}
+}
+
+// sessGetNoTouch says whether a SESS.GET only reads.
+func sessGetNoTouch(args [][]byte) bool {
+	notouch, ok := parseFlagTail(args, 2, "notouch")
+	return notouch && ok
 }
 
 func cmdSessGet(c *Client, tx *storage.Tx, args [][]byte) {

@@ -29,15 +29,19 @@ type command struct {
 	lastKey  int
 	step     int
 	access   access
-	group    string
-	summary  string
-	since    string
-	noAuth   bool // may run before AUTH
-	noMulti  bool // runs at once inside MULTI instead of being queued
-	run      handler
-	subs     map[string]*command // container commands: CONFIG, CLIENT, …
-	parent   *command
-	metrics  *commandMetrics // its Prometheus series (top-level commands; set by newMetrics)
+	// readsOnly, when set, says whether these arguments only read (SESS.GET
+	// NOTOUCH): the command then runs under the shared lock, beside other
+	// reads, instead of the exclusive one its access names.
+	readsOnly func(args [][]byte) bool
+	group     string
+	summary   string
+	since     string
+	noAuth    bool // may run before AUTH
+	noMulti   bool // runs at once inside MULTI instead of being queued
+	run       handler
+	subs      map[string]*command // container commands: CONFIG, CLIENT, …
+	parent    *command
+	metrics   *commandMetrics // its Prometheus series (top-level commands; set by newMetrics)
 }
 
 func (cmd *command) checkArity(n int) bool {

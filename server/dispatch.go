@@ -74,7 +74,7 @@ func (c *Client) reject(args [][]byte, msg string) {
 // events the command made are published once the lock is released.
 func (c *Client) execute(cmd *command, args [][]byte) {
 	defer c.srv.flushNotes()
-	switch cmd.access {
+	switch cmd.accessFor(args) {
 	case accessNone:
 		cmd.run(c, nil, args)
 	case accessRead:
@@ -98,6 +98,15 @@ func (c *Client) execute(cmd *command, args [][]byte) {
 			c.pending = commit
 		}
 	}
+}
+
+// accessFor is the lock these arguments need: the command's access, or the
+// shared lock when readsOnly says they only read.
+func (cmd *command) accessFor(args [][]byte) access {
+	if cmd.readsOnly != nil && cmd.readsOnly(args) {
+		return accessRead
+	}
+	return cmd.access
 }
 
 // storageError maps a sentinel error from storage or the sessions layer to

@@ -132,10 +132,11 @@ func TestValue_HashesSurviveRestart(t *testing.T) {
 	}
 }
 
-// Ensure that the GC headroom is max(64 MiB, live/4), within GOGC 25..100.
+// Ensure that the GC headroom is max(64 MiB, live/4), within GOGC 25..400.
 func TestGCPercentFor_CapsHeadroom(t *testing.T) {
 	require.Equal(t, 100, gcPercentFor(0))
-	require.Equal(t, 100, gcPercentFor(32<<20))
+	require.Equal(t, 200, gcPercentFor(32<<20))
+	require.Equal(t, 400, gcPercentFor(1<<20))
 	require.Equal(t, 50, gcPercentFor(128<<20))
 	require.Equal(t, 25, gcPercentFor(4<<30))
 	// The soft limit: the goal, an eighth more, and the minimum headroom.
