@@ -821,3 +821,22 @@ func TestWriteCharts_WritesPNGs(t *testing.T) {
 	_, err = parseFlags([]string{"-table", "-memory"}, io.Discard)
 	require.Error(t, err)
 }
+
+// Ensure that -floor times both commit patterns on the -dir disk, prints
+// their table and the ratio of the floors, and leaves nothing behind.
+func TestRun_FloorMeasuresBothPatterns(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs strings.Builder
+	code := run([]string{"bench", "-floor", "-n", "20", "-dir", dir}, &out, &errs)
+	require.Equal(t, 0, code, errs.String())
+	require.Contains(t, out.String(), "| Redis AOF, appendfsync always |")
+	require.Contains(t, out.String(), "| sessdb, bbolt commit |")
+	i := strings.Index(out.String(), "ratio of the floors (Redis AOF / bbolt commit): ")
+	require.True(t, i >= 0, out.String())
+	ratio, err := strconv.ParseFloat(strings.Fields(out.String()[i+len("ratio of the floors (Redis AOF / bbolt commit): "):])[0], 64)
+	require.NoError(t, err)
+	require.Greater(t, ratio, 0.0)
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, left)
+}

@@ -43,6 +43,7 @@ type options struct {
 	fromJSON       string
 	big            bool
 	bigKeys        int
+	floor          bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -69,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.charts, "charts", "", "write PNG charts of the rows (throughput.png, latency.png, ratio.png) into this directory, relative to the module root")
 	fs.BoolVar(&o.big, "big", false, "also run the sessdb-only rows GET and SET at -big-keys keys vs 10k keys (scale-get, scale-set; the fill alone takes minutes)")
 	fs.IntVar(&o.bigKeys, "big-keys", defaultBigKeys, "with -big: the keyspace of the big rows")
+	fs.BoolVar(&o.floor, "floor", false, "instead of the table: measure what one durable commit costs on the -dir disk, Redis's AOF append+fdatasync against sessdb's bbolt commit, and the ratio that bounds the durable pipeline-1 rows")
 	fs.StringVar(&o.fromJSON, "from-json", "", "do not run anything: print the table of an earlier -out JSON file and write its charts (with -charts)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nCompares sessdb with redis-server on this machine; see bench/doc.go.\n\n")
@@ -164,6 +166,10 @@ func run(argv []string, stdout, stderr io.Writer) int {
 				s.ID(), s.Side, s.SessdbFsync, requestsFor(s, o), s.Keyspace, s.Describe())
 		}
 		return 0
+	}
+
+	if o.floor {
+		return runFloor(o, stdout, stderr)
 	}
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
