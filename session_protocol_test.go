@@ -617,3 +617,27 @@ func (w *sessReadyWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// Ensure that SESS.GET and SESS.LIST write metadata and data fields in name
+// order, whatever order they were given and stored in.
+func TestSessionProtocol_FieldsInNameOrder(t *testing.T) {
+	_, _, r := newSessProtocolFixture(t)
+	raw := sessDialRaw(t, r.addr)
+	tok := raw.cmd("SESS.CREATE", "carol", "META", "zone", "eu", "ua", "x", "ip", "10.0.0.9")
+	tok = tok[5 : 5+66]
+	require.Equal(t, ":1\r\n", raw.cmd("SESS.SET", tok, "zz", "1"))
+	require.Equal(t, ":1\r\n", raw.cmd("SESS.SET", tok, "aa", "2"))
+	require.Equal(t, ":1\r\n", raw.cmd("SESS.SET", tok, "mm", "3"))
+	got := raw.cmd("SESS.GET", tok)
+	order := []string{"meta.ip", "meta.ua", "meta.zone", "data.aa", "data.mm", "data.zz"}
+	last := -1
+	for _, f := range order {
+		i := strings.Index(got, sessBulk(f))
+		require.Greater(t, i, last, "%s out of order in %q", f, got)
+		last = i
+	}
+	require.Contains(t, got, sessBulk("meta.zone")+sessBulk("eu")+sessBulk("data.aa")+sessBulk("2"))
+	list := raw.cmd("SESS.LIST", "carol")
+	require.Contains(t, list, sessBulk("meta.ip")+sessBulk("10.0.0.9")+sessBulk("meta.ua")+sessBulk("x")+sessBulk("meta.zone")+sessBulk("eu"))
+	require.NotContains(t, list, "data.")
+}

@@ -8,12 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/sessdb/sessdb/storage"
 )
@@ -1010,33 +1012,111 @@ func (st SessionsTx) recordSeen(id string, v *storage.Value, seen int64) {
 }
 
 func sessionOf(id string, h fields, withData bool) Session {
-	seen := seenOf(h)
+	var sv SessionView
+	sv.read(id, h, withData)
 	s := Session{
 		ID:       id,
-		User:     string(h.get(fUser)),
-		Created:  time.UnixMilli(num(h, fCreated)),
-		LastSeen: time.UnixMilli(seen),
-		AuthTime: time.UnixMilli(num(h, fAuth)),
-		Meta:     map[string]string{},
+		User:     strings.Clone(sv.User),
+		Created:  time.UnixMilli(sv.Created),
+		LastSeen: time.UnixMilli(sv.LastSeen),
+		AuthTime: time.UnixMilli(sv.AuthTime),
+		Meta:     make(map[string]string, len(sv.Meta)),
 	}
-	if idle := num(h, fIdle); idle > 0 {
-		s.IdleDeadline = time.UnixMilli(seen + idle)
+	if sv.IdleDeadline > 0 {
+		s.IdleDeadline = time.UnixMilli(sv.IdleDeadline)
 	}
-	if abs := num(h, fAbs); abs > 0 {
-		s.AbsoluteDeadline = time.UnixMilli(abs)
+	if sv.AbsoluteDeadline > 0 {
+		s.AbsoluteDeadline = time.UnixMilli(sv.AbsoluteDeadline)
+	}
+	for _, f := range sv.Meta {
+		s.Meta[f.Name] = string(f.Value)
 	}
 	if withData {
-		s.Data = map[string]string{}
-	}
-	for f, v := range h.v.HashFields() {
-		switch {
-		case strings.HasPrefix(f, pMeta):
-			s.Meta[f[len(pMeta):]] = string(v)
-		case withData && strings.HasPrefix(f, pData):
-			s.Data[f[len(pData):]] = string(v)
+		s.Data = make(map[string]string, len(sv.Data))
+		for _, f := range sv.Data {
+			s.Data[f.Name] = string(f.Value)
 		}
 	}
 	return s
+}
+
+// SessionView is a session as Session describes it, for a caller that is
+// done with it before its transaction ends (the server writing a reply):
+// times are unix milliseconds (0: none), and User and the fields are views
+// of the stored session, valid only inside the transaction. Meta and Data
+// are in field-name order; their slices are reused by the next read into
+// the same SessionView.
+type SessionView struct {
+	ID, User                       string
+	Created, LastSeen, AuthTime    int64
+	IdleDeadline, AbsoluteDeadline int64
+	Meta, Data                     []SessionField
+}
+
+// SessionField is one metadata or data field of a SessionView.
+type SessionField struct {
+	Name  string
+	Value []byte
+}
+
+// read fills sv from a session hash in one pass (a compact hash is a list:
+// an HGet per field would walk it again each time).
+func (sv *SessionView) read(id string, h fields, withData bool) {
+	var seen, seenMem, idle int64
+	*sv = SessionView{ID: id, Meta: sv.Meta[:0], Data: sv.Data[:0]}
+	for f, v := range h.v.HashFields() {
+		switch {
+		case f == fUser:
+			sv.User = unsafe.String(unsafe.SliceData(v), len(v))
+		case f == fCreated:
+			sv.Created = parseMs(v)
+		case f == fSeen:
+			seen = parseMs(v)
+		case f == fSeenMem:
+			seenMem = parseMs(v)
+		case f == fAuth:
+			sv.AuthTime = parseMs(v)
+		case f == fIdle:
+			idle = parseMs(v)
+		case f == fAbs:
+			sv.AbsoluteDeadline = parseMs(v)
+		case strings.HasPrefix(f, pMeta):
+			sv.Meta = append(sv.Meta, SessionField{f[len(pMeta):], v})
+		case withData && strings.HasPrefix(f, pData):
+			sv.Data = append(sv.Data, SessionField{f[len(pData):], v})
+		}
+	}
+	sv.LastSeen = max(seen, seenMem) // as seenOf
+	if idle > 0 {
+		sv.IdleDeadline = sv.LastSeen + idle
+	}
+	sortFields(sv.Meta)
+	sortFields(sv.Data)
+}
+
+func sortFields(fs []SessionField) {
+	slices.SortFunc(fs, func(a, b SessionField) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// parseMs is num for a value already in hand (0 when malformed).
+func parseMs(b []byte) int64 {
+	n, _ := strconv.ParseInt(string(b), 10, 64)
+	return n
+}
+
+// View is Get for a caller that reads the session before the transaction
+// ends: it fills sv (reusing its slices) and reports whether token names a
+// live session, sliding it when touch is set, as Get does.
+func (st SessionsTx) View(token string, touch bool, sv *SessionView) bool {
+	id, v, _ := st.resolve(token)
+	if v == nil {
+		return false
+	}
+	if touch {
+		st.slide(id, v)
+	}
+	sv.read(id, fieldsOf(v), true)
+	return true
 }
 
 // Get returns the session token names (nil when none); see Sessions.Get.
@@ -1259,6 +1339,18 @@ func (st SessionsTx) List(user string) []Session {
 		out = append(out, sessionOf(ls.id, fieldsOf(ls.v), false))
 	}
 	return out
+}
+
+// ViewList is List for a caller that reads the sessions before the
+// transaction ends: start gets how many there are, then each gets every
+// session in List's order, read into sv (without Data).
+func (st SessionsTx) ViewList(user string, sv *SessionView, start func(n int), each func(sv *SessionView)) {
+	live := st.liveSessions(user)
+	start(len(live))
+	for _, ls := range live {
+		sv.read(ls.id, fieldsOf(ls.v), false)
+		each(sv)
+	}
 }
 
 // Count returns the number of user's live sessions; see Sessions.Count.

@@ -1112,3 +1112,42 @@ func TestSessions_RepairFixesIndexOnOpen(t *testing.T) {
 	require.Equal(t, int64(3), st.Live)
 	require.Equal(t, int64(2), st.Users)
 }
+
+// Ensure that SessionsTx.View reads what Get returns (fields in name order,
+// times in unix ms), slides only with touch, reuses its slices, and reports
+// an unknown token as false.
+func TestSessions_ViewMatchesGet(t *testing.T) {
+	db, s, clock, _ := newSessFixture(t)
+	tok := sessCreate(t, s, "alice", sessdb.CreateOptions{
+		Idle: 10 * time.Minute, Absolute: time.Hour,
+		Meta: map[string]string{"ua": "curl", "ip": "10.0.0.1"},
+	})
+	_, err := s.Set(tok, map[string]string{"b": "2", "a": "1"})
+	require.NoError(t, err)
+	clock.Add(time.Minute)
+	want := sessGet(t, s, tok)
+	var sv sessdb.SessionView
+	require.NoError(t, db.View(func(tx *sessdb.Tx) error {
+		require.True(t, s.Tx(tx).View(tok, false, &sv))
+		require.Equal(t, want.ID, sv.ID)
+		require.Equal(t, want.User, sv.User)
+		require.Equal(t, want.Created.UnixMilli(), sv.Created)
+		require.Equal(t, want.LastSeen.UnixMilli(), sv.LastSeen)
+		require.Equal(t, want.AuthTime.UnixMilli(), sv.AuthTime)
+		require.Equal(t, want.IdleDeadline.UnixMilli(), sv.IdleDeadline)
+		require.Equal(t, want.AbsoluteDeadline.UnixMilli(), sv.AbsoluteDeadline)
+		require.Equal(t, []sessdb.SessionField{{Name: "ip", Value: []byte("10.0.0.1")}, {Name: "ua", Value: []byte("curl")}}, sv.Meta)
+		require.Equal(t, []sessdb.SessionField{{Name: "a", Value: []byte("1")}, {Name: "b", Value: []byte("2")}}, sv.Data)
+		require.False(t, s.Tx(tx).View("nope", false, &sv))
+		return nil
+	}))
+	meta := &sv.Meta[0]
+	require.NoError(t, db.Update(func(tx *sessdb.Tx) error {
+		require.True(t, s.Tx(tx).View(tok, true, &sv))
+		require.Same(t, meta, &sv.Meta[0], "the slices are reused")
+		require.Equal(t, clock.Ms(), sv.LastSeen)
+		require.Equal(t, clock.Ms()+10*60_000, sv.IdleDeadline)
+		return nil
+	}))
+	require.Equal(t, clock.Ms(), sessGet(t, s, tok).LastSeen.UnixMilli(), "touch slid the session")
+}

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessdb/sessdb"
 	"github.com/sessdb/sessdb/storage"
 	"github.com/tidwall/redcon"
 )
@@ -16,6 +17,11 @@ type Client struct {
 	id    int64
 	addr  string
 	laddr string
+
+	// Scratch space reused by one command at a time: a session read for
+	// its reply, and bytes a reply is assembled in.
+	session sessdb.SessionView
+	scratch []byte
 
 	db      int
 	resp    int

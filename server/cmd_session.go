@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/sessdb/sessdb"
@@ -165,25 +164,9 @@ func parseOption(args [][]byte, n int, name string) (value []byte, ok bool) {
 	return nil, false
 }
 
-func msOf(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // writeSession writes a session as a map (a flat array in RESP2): the
 // fields SESS.GET returns, or with list the ones SESS.LIST returns.
-func (c *Client) writeSession(s *sessdb.Session, list bool) {
+func (c *Client) writeSession(s *sessdb.SessionView, list bool) {
 	n := 7 + len(s.Meta) + len(s.Data)
 	if list {
 		n = 5 + len(s.Meta)
@@ -199,22 +182,25 @@ func (c *Client) writeSession(s *sessdb.Session, list bool) {
 		c.writeBulkString("user")
 		c.writeBulkString(s.User)
 	}
-	field("created", msOf(s.Created))
-	field("last_seen", msOf(s.LastSeen))
+	field("created", s.Created)
+	field("last_seen", s.LastSeen)
 	if !list {
-		field("auth_time", msOf(s.AuthTime))
+		field("auth_time", s.AuthTime)
 	}
-	field("idle_deadline", msOf(s.IdleDeadline))
-	field("absolute_deadline", msOf(s.AbsoluteDeadline))
-	for _, k := range sortedKeys(s.Meta) {
-		c.writeBulkString("meta." + k)
-		c.writeBulkString(s.Meta[k])
-	}
+	field("idle_deadline", s.IdleDeadline)
+	field("absolute_deadline", s.AbsoluteDeadline)
+	c.writeSessionFields("meta.", s.Meta)
 	if !list {
-		for _, k := range sortedKeys(s.Data) {
-			c.writeBulkString("data." + k)
-			c.writeBulkString(s.Data[k])
-		}
+		c.writeSessionFields("data.", s.Data)
+	}
+}
+
+// writeSessionFields writes each field as prefix+name and its value.
+func (c *Client) writeSessionFields(prefix string, fs []sessdb.SessionField) {
+	for _, f := range fs {
+		c.scratch = append(append(c.scratch[:0], prefix...), f.Name...)
+		c.writeBulk(c.scratch)
+		c.writeBulk(f.Value)
 	}
 }
 
@@ -230,12 +216,11 @@ func cmdSessGet(c *Client, tx *storage.Tx, args [][]byte) {
 		c.writeError(errSyntax)
 		return
 	}
-	s := c.sessions(tx).Get(string(args[1]), !notouch)
-	if s == nil {
+	if !c.sessions(tx).View(string(args[1]), !notouch, &c.session) {
 		c.writeNull()
 		return
 	}
-	c.writeSession(s, false)
+	c.writeSession(&c.session, false)
 }
 
 func cmdSessTouch(c *Client, tx *storage.Tx, args [][]byte) {
@@ -332,11 +317,9 @@ func cmdSessRevokeUser(c *Client, tx *storage.Tx, args [][]byte) {
 }
 
 func cmdSessList(c *Client, tx *storage.Tx, args [][]byte) {
-	list := c.sessions(tx).List(string(args[1]))
-	c.writeArray(len(list))
-	for i := range list {
-		c.writeSession(&list[i], true)
-	}
+	c.sessions(tx).ViewList(string(args[1]), &c.session, c.writeArray, func(sv *sessdb.SessionView) {
+		c.writeSession(sv, true)
+	})
 }
 
 func cmdSessCount(c *Client, tx *storage.Tx, args [][]byte) {
