@@ -23,58 +23,197 @@ var hashSeed = maphash.MakeSeed()
 func keyHash(key string) uint64 { return maphash.String(hashSeed, key) }
 
 // Keyspace is one logical database: keys to values, sharded by key hash.
+// Each shard is an open-addressing table (linear probing, full hashes kept
+// beside the keys) rather than a Go map: a lookup is one probe into the
+// shard's slot array, then the key, then the value, where a map of maps
+// first walks the map header, its directory and table and the control
+// group. Each of those is a cache (and, in a VM, TLB) miss on a large
+// keyspace, and they were a fifth of a GET's CPU.
 type Keyspace struct {
-	shards  [shardCount]map[string]*Value
+	shards  [shardCount]shard
 	n       int
-	expires int // keys with a timer armed
+	expires int    // keys with a timer armed
+	gen     uint64 // changes when a key is added, replaced or removed (visitShard)
 }
+
+// shard is one hash range's table. len(slots) is a power of two (or 0);
+// an empty slot has a nil v. The index of a key is its hash's low bits (the
+// high bits choose the shard).
+type shard struct {
+	slots []slot
+	n     int
+}
+
+type slot struct {
+	h   uint64
+	key string
+	v   *Value
+}
+
+const (
+	shardMinSlots = 8
+	// A shard grows past three quarters full and shrinks below an eighth,
+	// so that probes stay short and a keyspace that empties gives its
+	// memory back.
+	shardMaxLoadNum, shardMaxLoadDen = 3, 4
+	shardMinLoadDen                  = 8
+)
 
 func newKeyspace() *Keyspace { return &Keyspace{} }
 
 func shardOf(h uint64) int { return int(h >> (64 - shardBits)) }
 
+// find returns the index of key's slot in sh, or -1.
+func (sh *shard) find(h uint64, key string) int {
+	if sh.n == 0 {
+		return -1
+	}
+	mask := uint64(len(sh.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &sh.slots[i]
+		if s.v == nil {
+			return -1
+		}
+		if s.h == h && s.key == key {
+			return int(i)
+		}
+	}
+}
+
+// insert puts a slot for a key known to be absent; there is room.
+func (sh *shard) insert(s slot) {
+	mask := uint64(len(sh.slots) - 1)
+	for i := s.h & mask; ; i = (i + 1) & mask {
+		if sh.slots[i].v == nil {
+			sh.slots[i] = s
+			sh.n++
+			return
+		}
+	}
+}
+
+// resize rehashes sh into size slots (0: none).
+func (sh *shard) resize(size int) {
+	old := sh.slots
+	sh.slots, sh.n = nil, 0
+	if size == 0 {
+		return
+	}
+	sh.slots = make([]slot, size)
+	for _, s := range old {
+		if s.v != nil {
+			sh.insert(s)
+		}
+	}
+}
+
+// delete empties slot i, moving later slots of the same probe run back so
+// that every key stays reachable from its home index (no tombstones).
+func (sh *shard) delete(i int) {
+	mask := len(sh.slots) - 1
+	for j := (i + 1) & mask; sh.slots[j].v != nil; j = (j + 1) & mask {
+		home := int(sh.slots[j].h) & mask
+		// The slot at j may move to the hole at i unless its home lies
+		// cyclically in (i, j].
+		if (i <= j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+			sh.slots[i] = sh.slots[j]
+			i = j
+		}
+	}
+	sh.slots[i] = slot{}
+	sh.n--
+	switch {
+	case sh.n == 0:
+		sh.slots = nil
+	case len(sh.slots) > shardMinSlots && sh.n*shardMinLoadDen < len(sh.slots):
+		sh.resize(len(sh.slots) / 2)
+	}
+}
+
 func (ks *Keyspace) get(key string) *Value {
-	return ks.shards[shardOf(keyHash(key))][key]
+	h := keyHash(key)
+	sh := &ks.shards[shardOf(h)]
+	if i := sh.find(h, key); i >= 0 {
+		return sh.slots[i].v
+	}
+	return nil
 }
 
 func (ks *Keyspace) put(key string, v *Value) {
-	i := shardOf(keyHash(key))
-	m := ks.shards[i]
-	if m == nil {
-		m = make(map[string]*Value)
-		ks.shards[i] = m
+	h := keyHash(key)
+	sh := &ks.shards[shardOf(h)]
+	if i := sh.find(h, key); i >= 0 {
+		sh.slots[i].key, sh.slots[i].v = key, v
+		ks.gen++
+		return
 	}
-	if _, ok := m[key]; !ok {
-		ks.n++
+	if (sh.n+1)*shardMaxLoadDen > len(sh.slots)*shardMaxLoadNum {
+		sh.resize(max(shardMinSlots, 2*len(sh.slots)))
 	}
-	m[key] = v
+	sh.insert(slot{h, key, v})
+	ks.n++
+	ks.gen++
 }
 
 func (ks *Keyspace) remove(key string) {
-	i := shardOf(keyHash(key))
-	m := ks.shards[i]
-	if v, ok := m[key]; ok {
-		if v.timer != nil {
-			ks.expires--
-		}
-		delete(m, key)
-		ks.n--
-		if len(m) == 0 {
-			ks.shards[i] = nil
-		}
+	h := keyHash(key)
+	sh := &ks.shards[shardOf(h)]
+	i := sh.find(h, key)
+	if i < 0 {
+		return
 	}
+	if sh.slots[i].v.timer != nil {
+		ks.expires--
+	}
+	sh.delete(i)
+	ks.n--
+	ks.gen++
 }
 
 // Len returns the number of keys, including expired keys not yet reclaimed.
 func (ks *Keyspace) Len() int { return ks.n }
 
-func (ks *Keyspace) forEach(fn func(key string, v *Value) bool) {
-	for _, m := range ks.shards {
-		for k, v := range m {
-			if !fn(k, v) {
-				return
-			}
+// visitShard calls fn for every key of shard i until fn returns false, and
+// reports whether fn always returned true. As with a Go map, fn may add,
+// replace and remove keys: a key removed before it is reached is not
+// visited, a key added meanwhile may or may not be, and every other key is
+// visited once, with its value as it is when it is reached.
+// buf is scratch space, returned for reuse.
+func (ks *Keyspace) visitShard(i int, buf []slot, fn func(key string, v *Value) bool) ([]slot, bool) {
+	sh := &ks.shards[i]
+	if sh.n == 0 {
+		return buf, true
+	}
+	buf = buf[:0]
+	for _, s := range sh.slots {
+		if s.v != nil {
+			buf = append(buf, s)
 		}
+	}
+	gen := ks.gen
+	for j := range buf {
+		key, v := buf[j].key, buf[j].v
+		if ks.gen != gen {
+			k := sh.find(buf[j].h, key)
+			if k < 0 {
+				continue // removed since the shard was copied
+			}
+			key, v = sh.slots[k].key, sh.slots[k].v
+		}
+		if !fn(key, v) {
+			clear(buf)
+			return buf, false
+		}
+	}
+	clear(buf) // do not keep the values alive
+	return buf, true
+}
+
+func (ks *Keyspace) forEach(fn func(key string, v *Value) bool) {
+	var buf []slot
+	ok := true
+	for i := 0; i < shardCount && ok; i++ {
+		buf, ok = ks.visitShard(i, buf, fn)
 	}
 }
 
@@ -82,11 +221,13 @@ func (ks *Keyspace) forEach(fn func(key string, v *Value) bool) {
 // count keys were visited, and returns the next cursor (0 when done).
 func (ks *Keyspace) scan(cursor uint64, count int, fn func(key string, v *Value)) uint64 {
 	seen := 0
+	var buf []slot
 	for i := shardOf(cursor); i < shardCount; i++ {
-		for k, v := range ks.shards[i] {
+		buf, _ = ks.visitShard(i, buf, func(k string, v *Value) bool {
 			fn(k, v)
 			seen++
-		}
+			return true
+		})
 		if seen >= count && i+1 < shardCount {
 			return uint64(i+1) << (64 - shardBits)
 		}
@@ -101,14 +242,17 @@ func (ks *Keyspace) random(r uint64) (string, *Value, bool) {
 	}
 	start := int(r % shardCount)
 	for j := 0; j < shardCount; j++ {
-		m := ks.shards[(start+j)%shardCount]
-		if len(m) == 0 {
+		sh := &ks.shards[(start+j)%shardCount]
+		if sh.n == 0 {
 			continue
 		}
-		skip := int((r >> 12) % uint64(len(m)))
-		for k, v := range m {
+		skip := int((r >> 12) % uint64(sh.n))
+		for _, s := range sh.slots {
+			if s.v == nil {
+				continue
+			}
 			if skip == 0 {
-				return k, v, true
+				return s.key, s.v, true
 			}
 			skip--
 		}
