@@ -1,8 +1,8 @@
 // Package storage holds sessdb's keyspace and makes it durable.
 //
 // The keyspace lives in memory (the serving copy): a Store has one Keyspace
-// per logical database, each a set of hash-range shards of *Value (string,
-// hash, set or sorted set). Internal databases (InternalDB) hold sessdb's own
+// per logical database, each a set of 4,096 hash-range shards (open-addressing
+// tables, keyspace.go) of *Value (string, hash, set or sorted set). Internal databases (InternalDB) hold sessdb's own
 // data, such as sessions, out of reach of SELECT, FLUSHALL and SWAPDB. Reads
 // never touch the disk.
 //
