@@ -101,6 +101,10 @@ type Store struct {
 
 	closeOnce sync.Once
 	closed    bool
+
+	closeMark func() []byte // clean.go: what Close stores as the clean-shutdown mark
+	cleanMark []byte        // the valid mark Open found
+	dropped   []Dropped     // internal keys Open found expired (settle)
 }
 
 // Open opens (or creates) the database file at path and loads it into memory.
@@ -153,6 +157,8 @@ func Open(path string, o *Options) (*Store, error) {
 		return nil, err
 	}
 	s.disk = &disk{db: bdb}
+	// Before initialise's write, which voids the mark (clean.go).
+	s.cleanMark = readCleanMark(bdb)
 	if loaded && changedSince(bdb, pre.txid) {
 		// Another process wrote the file between the read-only load and
 		// this open (which holds the lock from now on): load it again.
@@ -224,6 +230,7 @@ func (s *Store) resetKeyspaces() {
 		s.internal[i] = newKeyspace()
 	}
 	s.wheel = expiry.New[Key](s.nowMs())
+	s.dropped = nil
 }
 
 // changedSince reports whether db's last committed transaction is not txid.
@@ -449,6 +456,9 @@ func (s *Store) settle() []Record {
 			} else if v.deadline != 0 {
 				if v.deadline <= now {
 					dead = append(dead, k)
+					if db >= InternalBase {
+						s.dropped = append(s.dropped, Dropped{db, k, v})
+					}
 				} else {
 					v.timer = s.wheel.Add(Key{db, k}, v.deadline)
 					ks.expires++
@@ -672,6 +682,15 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		cerr := s.com.close()
+		if cerr == nil {
+			var m []byte
+			if s.closeMark != nil {
+				m = s.closeMark()
+			}
+			// Failing, it leaves the file as the last commit did: the
+			// next Open only runs the slow path (clean.go).
+			_ = s.disk.closeClean(m)
+		}
 		err = s.disk.db.Close()
 		if cerr != nil {
 			err = cerr
