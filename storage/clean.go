@@ -82,9 +82,16 @@ func readCleanMark(db *bolt.DB) []byte {
 // drops it again. After a crash the walk happens as before.
 func (d *disk) closeClean(payload []byte) error {
 	d.db.NoFreelistSync = false // no other transaction can run any more
+	hint := heapLive()          // prefault.go
 	return d.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if meta == nil || payload == nil {
+		if meta == nil {
+			return nil
+		}
+		if err := meta.Put(keyLoadHint, binary.AppendUvarint(nil, hint)); err != nil {
+			return err
+		}
+		if payload == nil {
 			return nil
 		}
 		v := binary.AppendUvarint(nil, uint64(tx.ID()))

@@ -130,6 +130,7 @@ func Open(path string, o *Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	defer pre.heap.done() // after the load and settle (prefault.go)
 	seq, logRecords := pre.seq, pre.logRecords
 	if testHookPreloaded != nil {
 		testHookPreloaded()
@@ -268,6 +269,7 @@ type preloaded struct {
 	seq        uint64
 	logRecords int64
 	txid       int
+	heap       prefaulted // prefault.go
 }
 
 // preflight checks an existing file before bbolt opens it for writing,
@@ -329,6 +331,9 @@ func (s *Store) preflight(path string) (loaded bool, pre preloaded, err error) {
 	}
 	s.disk = d
 	defer func() { s.disk = nil }()
+	if fi, err := os.Stat(path); err == nil {
+		pre.heap = prefaultHeap(loadHint(db, fi.Size())) // prefault.go
+	}
 	err = db.View(func(tx *bolt.Tx) error {
 		var err error
 		pre.txid = tx.ID()
@@ -347,6 +352,7 @@ func (s *Store) preflight(path string) (loaded bool, pre preloaded, err error) {
 		return walkPages(tx, func(name []byte) bool { return !loaded[string(name)] })
 	})
 	if err != nil {
+		pre.heap.done()
 		return false, pre, fmt.Errorf("load %s: %w", path, err)
 	}
 	return true, pre, nil
