@@ -74,15 +74,15 @@ func readCleanMark(db *bolt.DB) []byte {
 }
 
 // closeClean is the last transaction of a clean Close: it stores payload
-// (if not nil) as the clean-shutdown mark, and the free list. bbolt keeps
+// (if not nil) as the clean-shutdown mark, the load hint (prefault.go), and
+// the free list. bbolt keeps
 // the free list only in memory (NoFreelistSync: a commit writes one page
 // fewer), so a writable Open rebuilds it by walking every page of the file,
 // which at a million sessions took longer than the rest of the load. A
 // free list written by the last commit is read instead; the next commit
 // drops it again. After a crash the walk happens as before.
-func (d *disk) closeClean(payload []byte) error {
+func (d *disk) closeClean(payload []byte, hint uint64) error {
 	d.db.NoFreelistSync = false // no other transaction can run any more
-	hint := heapLive()          // prefault.go
 	return d.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {

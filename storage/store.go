@@ -695,7 +695,7 @@ func (s *Store) Close() error {
 			}
 			// Failing, it leaves the file as the last commit did: the
 			// next Open only runs the slow path (clean.go).
-			_ = s.disk.closeClean(m)
+			_ = s.disk.closeClean(m, s.loadEstimate()) // prefault.go
 		}
 		err = s.disk.db.Close()
 		if cerr != nil {
