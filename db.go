@@ -109,11 +109,12 @@ func Open(path string, o *Options) (*DB, error) {
 	db := &DB{store: st, opts: opts, fsync: opts.Fsync, stop: make(chan struct{})}
 	db.sessions = newSessions(db, opts.Sessions)
 	db.SetHooks(storage.Hooks{})
-	if err := db.sessions.repair(); err != nil {
+	if err := db.sessions.open(); err != nil {
 		_ = db.sessions.close()
 		st.Close()
 		return nil, err
 	}
+	st.SetCloseMark(db.sessions.cleanMark)
 	if opts.ReapInterval > 0 {
 		db.wg.Add(1)
 		go db.reaper()
@@ -187,11 +188,11 @@ func (db *DB) SetHooks(h storage.Hooks) {
 			h.Expired(tx, d, key, v)
 		}
 	}
-	if h.Touched != nil {
-		own.Touched = func(d int, key string) {
-			if d < storage.InternalBase {
-				h.Touched(d, key)
-			}
+	own.Touched = func(d int, key string) {
+		if d >= storage.InternalBase {
+			db.sessions.touched(d, key)
+		} else if h.Touched != nil {
+			h.Touched(d, key)
 		}
 	}
 	db.store.SetHooks(own)

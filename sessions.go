@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -188,6 +189,18 @@ type Sessions struct {
 
 	live, users, created, revoked, expired, invalid atomic.Int64
 
+	// Guarded by the store's write lock (they change only in writable
+	// transactions and their hooks): api counts the session operations in
+	// progress; outside is how many changes to a session or index key were
+	// made outside them (raw writes through a Tx) since Open, less the
+	// deletions by expiry (lastOutside is the latest such key, cancelled by
+	// the Expired hook that follows its deletion). See cleanMark.
+	api         int
+	outside     int
+	lastOutside string
+	// fullRepair records whether Open ran the full repair (tests).
+	fullRepair bool
+
 	evMu    sync.Mutex
 	subs    []subscriber
 	nextSub int
@@ -365,6 +378,8 @@ func (s *Sessions) close() error {
 	var err error
 	s.closed.Do(func() {
 		err = s.db.Update(func(tx *Tx) error {
+			s.enter()
+			defer s.leave()
 			var ids []string
 			tx.ForEach(sessionsDB, func(k string, v *storage.Value) bool {
 				if _, ok := v.HGet(fSeenMem); ok && strings.HasPrefix(k, keySession) {
@@ -386,11 +401,111 @@ func (s *Sessions) close() error {
 	return err
 }
 
+// The clean-shutdown path. A full repair (below) at every Open took most of
+// a restart. Every session operation keeps the index and the sessions in
+// step in one transaction, so after a clean shutdown only two things need
+// the repair: the sessions and aliases that expired while the server was
+// down, which the storage load dropped without the Expired hook, and the
+// Live and Users counts. So Close leaves, through the storage's
+// clean-shutdown mark (storage/clean.go), the counts, and only when no
+// session or index key was changed outside the session operations since
+// Open (a raw write through a Tx, as TestSessions_RepairFixesIndexOnOpen
+// makes, may break the index). The mark is void once anything is committed
+// after it, so a crash after Open has written anything always finds no
+// mark, and Open runs the full repair.
+
+// cleanMarkV1 tags the payload of the clean-shutdown mark: then uvarint
+// Live and Users.
+const cleanMarkV1 = 1
+
+// cleanMark is the store's close-mark function: the counts, or nil when a
+// session or index key was changed outside the session operations.
+func (s *Sessions) cleanMark() []byte {
+	if s.outside != 0 {
+		return nil
+	}
+	b := []byte{cleanMarkV1}
+	b = binary.AppendUvarint(b, uint64(s.live.Load()))
+	return binary.AppendUvarint(b, uint64(s.users.Load()))
+}
+
+// parseCleanMark decodes a cleanMark payload.
+func parseCleanMark(b []byte) (live, users int64, ok bool) {
+	if len(b) < 1 || b[0] != cleanMarkV1 {
+		return 0, 0, false
+	}
+	b = b[1:]
+	l, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	u, m := binary.Uvarint(b[n:])
+	if m <= 0 || n+m != len(b) {
+		return 0, 0, false
+	}
+	return int64(l), int64(u), true
+}
+
+// touched is the DB's Touched hook for the internal databases: it counts
+// the changes to session and index keys made outside session operations.
+func (s *Sessions) touched(db int, key string) {
+	s.lastOutside = ""
+	if s.api > 0 || db != sessionsDB || !(strings.HasPrefix(key, keySession) || strings.HasPrefix(key, keyUser)) {
+		return
+	}
+	s.outside++
+	s.lastOutside = key
+}
+
+// open brings the sessions into step with the loaded store: after a clean
+// shutdown it takes the counts from the mark and removes what expired while
+// the server was down; otherwise it runs the full repair.
+func (s *Sessions) open() error {
+	dropped := s.db.store.DroppedAtOpen()
+	live, users, ok := parseCleanMark(s.db.store.CleanMark())
+	if !ok {
+		s.fullRepair = true
+		return s.repair()
+	}
+	s.live.Store(live)
+	s.users.Store(users)
+	if len(dropped) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *Tx) error {
+		s.enter()
+		defer s.leave()
+		st := s.Tx(tx)
+		for _, d := range dropped {
+			if d.DB != sessionsDB || !strings.HasPrefix(d.Key, keySession) || d.V.Kind() != storage.KindHash {
+				continue
+			}
+			id := d.Key[len(keySession):]
+			if target, alias := d.V.HGet(fTarget); alias {
+				// Its session, if still live, forgets it.
+				if tv := tx.Lookup(sessionsDB, keySession+string(target)); tv != nil && tv.Kind() == storage.KindHash {
+					_, _ = tx.HDel(sessionsDB, keySession+string(target), pAlias+id)
+				}
+				continue
+			}
+			// As the Expired hook, without the event and the counter:
+			// it expired before this Open.
+			st.dropAliases(d.V)
+			st.indexRemove(string(fieldsOf(d.V).get(fUser)), id)
+			s.live.Add(-1)
+		}
+		return nil
+	})
+}
+
 // repair makes the index agree with the sessions after Open: sessions that
 // expired while the server was down were dropped by the storage load without
-// the Expired hook. It also recounts Live and Users.
+// the Expired hook. It also recounts Live and Users, and mends whatever
+// writes outside the session operations left inconsistent.
 func (s *Sessions) repair() error {
 	return s.db.Update(func(tx *Tx) error {
+		s.enter()
+		defer s.leave()
 		// Reap whatever is already due, so that the hooks run for it.
 		tx.Count(sessionsDB)
 		// One pass that checks every reference where it is found, by a
@@ -504,6 +619,13 @@ func (s *Sessions) repair() error {
 // expiredHook keeps the index in step when the storage deletes an expired
 // key of the sessions database, inside the deleting transaction.
 func (s *Sessions) expiredHook(tx *Tx, db int, key string, v *storage.Value) {
+	if key == s.lastOutside && db == sessionsDB {
+		// The deletion touched just counted is this expiry's, not a raw write.
+		s.outside--
+		s.lastOutside = ""
+	}
+	s.enter()
+	defer s.leave()
 	if db != sessionsDB || !strings.HasPrefix(key, keySession) || v.Kind() != storage.KindHash {
 		return
 	}
@@ -679,6 +801,12 @@ type SessionsTx struct {
 
 // Tx returns the session operations bound to tx.
 func (s *Sessions) Tx(tx *Tx) SessionsTx { return SessionsTx{s, tx} }
+
+// enter and leave bracket a session operation that may write (see
+// Sessions.touched); only in an Update, under the store's write lock.
+func (s *Sessions) enter() { s.api++ }
+
+func (s *Sessions) leave() { s.api-- }
 
 // fields reads a session hash. Its values are views of the hash: copy what
 // must outlive the transaction.
@@ -902,6 +1030,8 @@ func (st SessionsTx) liveSessions(user string) []liveSession {
 
 // Create starts a session; see Sessions.Create.
 func (st SessionsTx) Create(user string, o CreateOptions) (string, error) {
+	st.s.enter()
+	defer st.s.leave()
 	if len(user) == 0 || len(user) > MaxUserLen {
 		return "", ErrInvalidUser
 	}
@@ -1122,6 +1252,10 @@ func (st SessionsTx) View(token string, touch bool, sv *SessionView) bool {
 // Get returns the session token names (nil when none); see Sessions.Get.
 // Without touch it also works in a View.
 func (st SessionsTx) Get(token string, touch bool) *Session {
+	if touch {
+		st.s.enter()
+		defer st.s.leave()
+	}
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return nil
@@ -1135,6 +1269,8 @@ func (st SessionsTx) Get(token string, touch bool) *Session {
 
 // Touch slides the session's idle deadline; see Sessions.Touch.
 func (st SessionsTx) Touch(token string) bool {
+	st.s.enter()
+	defer st.s.leave()
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return false
@@ -1145,6 +1281,8 @@ func (st SessionsTx) Touch(token string) bool {
 
 // Set sets data bag fields; see Sessions.Set.
 func (st SessionsTx) Set(token string, fields map[string]string) (int, error) {
+	st.s.enter()
+	defer st.s.leave()
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return 0, ErrNoSession
@@ -1175,6 +1313,8 @@ func (st SessionsTx) Set(token string, fields map[string]string) (int, error) {
 
 // Del removes data bag fields; see Sessions.Del.
 func (st SessionsTx) Del(token string, fields ...string) (int, error) {
+	st.s.enter()
+	defer st.s.leave()
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return 0, ErrNoSession
@@ -1190,6 +1330,8 @@ func (st SessionsTx) Del(token string, fields ...string) (int, error) {
 
 // Rotate replaces the token; see Sessions.Rotate.
 func (st SessionsTx) Rotate(token string, grace time.Duration) (string, error) {
+	st.s.enter()
+	defer st.s.leave()
 	if err := checkDuration(grace); err != nil {
 		return "", err
 	}
@@ -1254,6 +1396,8 @@ func (st SessionsTx) Rotate(token string, grace time.Duration) (string, error) {
 
 // Reauth restarts the absolute lifetime; see Sessions.Reauth.
 func (st SessionsTx) Reauth(token string) error {
+	st.s.enter()
+	defer st.s.leave()
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return ErrNoSession
@@ -1276,6 +1420,8 @@ func (st SessionsTx) Reauth(token string) error {
 
 // Revoke ends the session; see Sessions.Revoke.
 func (st SessionsTx) Revoke(token string) bool {
+	st.s.enter()
+	defer st.s.leave()
 	id, v, _ := st.resolve(token)
 	if v == nil {
 		return false
@@ -1286,6 +1432,8 @@ func (st SessionsTx) Revoke(token string) bool {
 
 // RevokeID ends user's session id; see Sessions.RevokeID.
 func (st SessionsTx) RevokeID(user, id string) bool {
+	st.s.enter()
+	defer st.s.leave()
 	if !validID(id) {
 		return false
 	}
@@ -1302,6 +1450,8 @@ func (st SessionsTx) RevokeID(user, id string) bool {
 
 // RevokeUser ends user's sessions; see Sessions.RevokeUser.
 func (st SessionsTx) RevokeUser(user, exceptToken string) int {
+	st.s.enter()
+	defer st.s.leave()
 	recordNotBefore(st.tx, user) // jwt.go: JWTs issued before now are void
 	var keep string
 	if exceptToken != "" {

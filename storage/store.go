@@ -101,6 +101,10 @@ type Store struct {
 
 	closeOnce sync.Once
 	closed    bool
+
+	closeMark func() []byte // clean.go: what Close stores as the clean-shutdown mark
+	cleanMark []byte        // the valid mark Open found
+	dropped   []Dropped     // internal keys Open found expired (settle)
 }
 
 // Open opens (or creates) the database file at path and loads it into memory.
@@ -126,6 +130,7 @@ func Open(path string, o *Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	defer pre.heap.done() // after the load and settle (prefault.go)
 	seq, logRecords := pre.seq, pre.logRecords
 	if testHookPreloaded != nil {
 		testHookPreloaded()
@@ -153,6 +158,8 @@ func Open(path string, o *Options) (*Store, error) {
 		return nil, err
 	}
 	s.disk = &disk{db: bdb}
+	// Before initialise's write, which voids the mark (clean.go).
+	s.cleanMark = readCleanMark(bdb)
 	if loaded && changedSince(bdb, pre.txid) {
 		// Another process wrote the file between the read-only load and
 		// this open (which holds the lock from now on): load it again.
@@ -224,6 +231,7 @@ func (s *Store) resetKeyspaces() {
 		s.internal[i] = newKeyspace()
 	}
 	s.wheel = expiry.New[Key](s.nowMs())
+	s.dropped = nil
 }
 
 // changedSince reports whether db's last committed transaction is not txid.
@@ -261,6 +269,7 @@ type preloaded struct {
 	seq        uint64
 	logRecords int64
 	txid       int
+	heap       prefaulted // prefault.go
 }
 
 // preflight checks an existing file before bbolt opens it for writing,
@@ -322,6 +331,9 @@ func (s *Store) preflight(path string) (loaded bool, pre preloaded, err error) {
 	}
 	s.disk = d
 	defer func() { s.disk = nil }()
+	if fi, err := os.Stat(path); err == nil {
+		pre.heap = prefaultHeap(loadHint(db, fi.Size())) // prefault.go
+	}
 	err = db.View(func(tx *bolt.Tx) error {
 		var err error
 		pre.txid = tx.ID()
@@ -340,6 +352,7 @@ func (s *Store) preflight(path string) (loaded bool, pre preloaded, err error) {
 		return walkPages(tx, func(name []byte) bool { return !loaded[string(name)] })
 	})
 	if err != nil {
+		pre.heap.done()
 		return false, pre, fmt.Errorf("load %s: %w", path, err)
 	}
 	return true, pre, nil
@@ -449,6 +462,9 @@ func (s *Store) settle() []Record {
 			} else if v.deadline != 0 {
 				if v.deadline <= now {
 					dead = append(dead, k)
+					if db >= InternalBase {
+						s.dropped = append(s.dropped, Dropped{db, k, v})
+					}
 				} else {
 					v.timer = s.wheel.Add(Key{db, k}, v.deadline)
 					ks.expires++
@@ -672,6 +688,15 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		cerr := s.com.close()
+		if cerr == nil {
+			var m []byte
+			if s.closeMark != nil {
+				m = s.closeMark()
+			}
+			// Failing, it leaves the file as the last commit did: the
+			// next Open only runs the slow path (clean.go).
+			_ = s.disk.closeClean(m, s.loadEstimate()) // prefault.go
+		}
 		err = s.disk.db.Close()
 		if cerr != nil {
 			err = cerr
