@@ -28,7 +28,8 @@ import (
 //
 // A script that runs longer than busy-reply-threshold is busy: other
 // clients get BUSY, and SCRIPT KILL stops it unless it has written
-// (script_busy.go). The cmsgpack, bit and struct libraries, redis.log's
+// (script_busy.go). cjson is script_cjson.go. The cmsgpack, bit and
+// struct libraries, redis.log's
 // output, redis.setresp and redis.set_repl are not provided.
 
 func init() {
@@ -284,6 +285,14 @@ func newScriptVM() *scriptVM {
 		r.RawSetString(lvl, lua.LNumber(i))
 	}
 	g.RawSetString("redis", r)
+	cj := openCJSON(L)
+	g.RawSetString("cjson", cj)
+	cjmt := L.NewTable()
+	cjmt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError(errScriptReadonly)
+		return 0
+	}))
+	L.SetMetatable(cj, cjmt)
 	// Globals are read only, and reading a missing one is an error, as in Redis 7.
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
@@ -295,7 +304,7 @@ func newScriptVM() *scriptVM {
 		return 0
 	}))
 	L.SetMetatable(g, mt)
-	vm.shape = append(vm.shape, shapeOf(L, g), shapeOf(L, mt), shapeOf(L, r))
+	vm.shape = append(vm.shape, shapeOf(L, g), shapeOf(L, mt), shapeOf(L, r), shapeOf(L, cj))
 	for _, name := range []string{lua.TabLibName, lua.StringLibName, lua.MathLibName} {
 		vm.shape = append(vm.shape, shapeOf(L, g.RawGetString(name).(*lua.LTable)))
 	}
