@@ -234,7 +234,7 @@ func TestScriptBusyProtocol_Unkillable(t *testing.T) {
 
 // Ensure that SHUTDOWN NOSAVE during a busy script that has written stops
 // the sessdb process with exit code 0, and that every write acknowledged
-// before the script is still there after a restart.
+// before the script, and the script's own write, are there after a restart.
 func TestScriptBusyProtocol_ShutdownProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cmd/sessdb")
@@ -259,6 +259,8 @@ func TestScriptBusyProtocol_ShutdownProcess(t *testing.T) {
 	proc = crashStartChild(t, bin, dir)
 	c := harnessDial(t, proc.addr, 2)
 	require.Equal(t, "$1\r\n1\r\n", c.do(t, "GET", "before"))
+	// The stopped script's own write is kept, as a failed script's writes are.
+	require.Equal(t, "$1\r\n1\r\n", c.do(t, "GET", "during"))
 	proc.stop(t)
 }
 

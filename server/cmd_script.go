@@ -28,9 +28,9 @@ import (
 //
 // A script that runs longer than busy-reply-threshold is busy: other
 // clients get BUSY, and SCRIPT KILL stops it unless it has written
-// (script_busy.go). cjson is script_cjson.go. The cmsgpack, bit and
-// struct libraries, redis.log's
-// output, redis.setresp and redis.set_repl are not provided.
+// (script_busy.go). The cjson library is script_cjson.go. The cmsgpack,
+// bit and struct libraries, redis.log's output, redis.setresp and
+// redis.set_repl are not provided.
 
 func init() {
 	ev := []string{"noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"}
