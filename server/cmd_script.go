@@ -129,6 +129,11 @@ func cmdEvalRO(c *Client, tx *storage.Tx, args [][]byte)    { evalGeneric(c, tx,
 func cmdEvalshaRO(c *Client, tx *storage.Tx, args [][]byte) { evalGeneric(c, tx, args, true, true) }
 
 func evalGeneric(c *Client, tx *storage.Tx, args [][]byte, bySHA, readOnly bool) {
+	// Registered first, so that other clients wait on the script gate, not
+	// on the lock this command holds, from as early as possible.
+	run := &scriptRun{caller: c, readOnly: readOnly, exclusive: !readOnly || c.ran == nil || c.ran.access != accessRead}
+	c.srv.scriptStart(run)
+	defer c.srv.scriptEnd(run)
 	n, ok := parseInt(args[2])
 	if !ok {
 		c.writeError(errNotInteger)
@@ -163,7 +168,8 @@ func evalGeneric(c *Client, tx *storage.Tx, args [][]byte, bySHA, readOnly bool)
 	}
 	keys, argv := args[3:3+n], args[3+n:]
 	vm := vmPool.Get().(*scriptVM)
-	killed := vm.runScript(c, tx, sha, proto, keys, argv, readOnly)
+	c.srv.scriptNamed(run, sha)
+	killed := vm.runScript(run, tx, proto, keys, argv)
 	if !killed && vm.pristine() {
 		vmPool.Put(vm)
 	} else {
@@ -220,7 +226,7 @@ type scriptRun struct {
 	client    *Client // the client redis.call runs as
 	conn      *captureConn
 	tx        *storage.Tx
-	sha       string
+	sha       string // set by scriptNamed; guarded by scriptState.mu until the script runs
 	readOnly  bool
 	exclusive bool // it holds the store's write lock (EVAL, or any script inside EXEC)
 	oom       bool // memory was over maxmemory when the script started
@@ -347,20 +353,18 @@ var luaErrHandler = func(L *lua.LState) int {
 	return 1
 }
 
-// runScript runs proto and writes its reply; it reports whether the script
-// was killed (its VM is then not reused).
-func (vm *scriptVM) runScript(c *Client, tx *storage.Tx, sha string, proto *lua.FunctionProto, keys, argv [][]byte, readOnly bool) (killed bool) {
-	L := vm.L
+// runScript runs proto as run (registered by evalGeneric) and writes its
+// reply; it reports whether the script was killed (its VM is then not
+// reused).
+func (vm *scriptVM) runScript(run *scriptRun, tx *storage.Tx, proto *lua.FunctionProto, keys, argv [][]byte) (killed bool) {
+	L, c, sha := vm.L, run.caller, run.sha
 	conn := newCaptureConn(c.addr)
 	sc := &Client{srv: c.srv, conn: conn, id: c.id, addr: c.addr, laddr: c.laddr, db: c.db, authed: true, user: c.user, created: c.created}
 	sc.setResp(2)
-	run := &scriptRun{caller: c, client: sc, conn: conn, tx: tx, sha: sha, readOnly: readOnly, oom: c.srv.memoryOverLimit(),
-		exclusive: !readOnly || c.ran == nil || c.ran.access != accessRead}
+	run.client, run.conn, run.tx, run.oom = sc, conn, tx, c.srv.memoryOverLimit()
 	vm.run = run
-	c.srv.scriptStart(run)
 	L.SetContext(run.ctx)
 	defer func() {
-		c.srv.scriptEnd(run)
 		L.RemoveContext()
 		vm.run = nil
 		L.SetTop(0)

@@ -101,6 +101,13 @@ func (s *Server) scriptStart(run *scriptRun) {
 	}
 }
 
+// scriptNamed records the SHA1 of the script run is about to run.
+func (s *Server) scriptNamed(run *scriptRun, sha string) {
+	s.scriptRuns.mu.Lock()
+	run.sha = sha
+	s.scriptRuns.mu.Unlock()
+}
+
 func (s *Server) scriptTurnedBusy(run *scriptRun) {
 	st := &s.scriptRuns
 	st.mu.Lock()

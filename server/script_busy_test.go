@@ -113,7 +113,8 @@ func TestScriptBusy_CloseStopsScript(t *testing.T) {
 	a := dialLine(t, addr)
 	a.send("EVAL \"redis.call('set','k','v') while true do end\" 0")
 	busyTestWait(t, "the script did not start", func() bool { return s.scriptRuns.n.Load() == 1 })
-	require.Equal(t, scriptDirty, busyTestRun(t, s).state.Load())
+	run := busyTestRun(t, s)
+	busyTestWait(t, "the script did not write", func() bool { return run.state.Load() == scriptDirty })
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	select {
