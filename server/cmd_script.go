@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/sessdb/sessdb/storage"
 	lua "github.com/yuin/gopher-lua"
@@ -24,10 +26,11 @@ import (
 // table as clients, as a client of its own whose replies are captured and
 // converted to Lua values with Redis's rules.
 //
-// Limits: a script that runs too long cannot be interrupted (there is no
-// lua-time-limit, SCRIPT KILL always answers NOTBUSY), and it holds the
-// keyspace lock meanwhile. The cjson, cmsgpack, bit and struct libraries,
-// redis.log's output, redis.setresp and redis.set_repl are not provided.
+// A script that runs longer than busy-reply-threshold is busy: other
+// clients get BUSY, and SCRIPT KILL stops it unless it has written
+// (script_busy.go). The cjson library is script_cjson.go. The cmsgpack,
+// bit and struct libraries, redis.log's output, redis.setresp and
+// redis.set_repl are not provided.
 
 func init() {
 	ev := []string{"noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"}
@@ -126,6 +129,11 @@ func cmdEvalRO(c *Client, tx *storage.Tx, args [][]byte)    { evalGeneric(c, tx,
 func cmdEvalshaRO(c *Client, tx *storage.Tx, args [][]byte) { evalGeneric(c, tx, args, true, true) }
 
 func evalGeneric(c *Client, tx *storage.Tx, args [][]byte, bySHA, readOnly bool) {
+	// Registered first, so that other clients wait on the script gate, not
+	// on the lock this command holds, from as early as possible.
+	run := &scriptRun{caller: c, readOnly: readOnly, exclusive: !readOnly || c.ran == nil || c.ran.access != accessRead}
+	c.srv.scriptStart(run)
+	defer c.srv.scriptEnd(run)
 	n, ok := parseInt(args[2])
 	if !ok {
 		c.writeError(errNotInteger)
@@ -160,8 +168,9 @@ func evalGeneric(c *Client, tx *storage.Tx, args [][]byte, bySHA, readOnly bool)
 	}
 	keys, argv := args[3:3+n], args[3+n:]
 	vm := vmPool.Get().(*scriptVM)
-	vm.runScript(c, tx, sha, proto, keys, argv, readOnly)
-	if vm.pristine() {
+	c.srv.scriptNamed(run, sha)
+	killed := vm.runScript(run, tx, proto, keys, argv)
+	if !killed && vm.pristine() {
 		vmPool.Put(vm)
 	} else {
 		vm.L.Close()
@@ -213,13 +222,20 @@ func (vm *scriptVM) pristine() bool {
 
 // scriptRun is the context of one script execution.
 type scriptRun struct {
-	caller   *Client
-	client   *Client // the client redis.call runs as
-	conn     *captureConn
-	tx       *storage.Tx
-	readOnly bool
-	oom      bool // memory was over maxmemory when the script started
-	dirty    bool // the script has written
+	caller    *Client
+	client    *Client // the client redis.call runs as
+	conn      *captureConn
+	tx        *storage.Tx
+	sha       string // set by scriptNamed; guarded by scriptState.mu until the script runs
+	readOnly  bool
+	exclusive bool // it holds the store's write lock (EVAL, or any script inside EXEC)
+	oom       bool // memory was over maxmemory when the script started
+
+	state   atomic.Int32 // scriptClean, scriptDirty or scriptKilled (script_busy.go)
+	ctx     *killCtx     // cancelled by SCRIPT KILL
+	started time.Time
+	timer   *time.Timer // marks the script busy at busy-reply-threshold
+	busy    bool        // past busy-reply-threshold; guarded by scriptState.mu
 }
 
 var vmPool = sync.Pool{New: func() any { return newScriptVM() }}
@@ -275,6 +291,14 @@ func newScriptVM() *scriptVM {
 		r.RawSetString(lvl, lua.LNumber(i))
 	}
 	g.RawSetString("redis", r)
+	cj := openCJSON(L)
+	g.RawSetString("cjson", cj)
+	cjmt := L.NewTable()
+	cjmt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError(errScriptReadonly)
+		return 0
+	}))
+	L.SetMetatable(cj, cjmt)
 	// Globals are read only, and reading a missing one is an error, as in Redis 7.
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
@@ -286,7 +310,7 @@ func newScriptVM() *scriptVM {
 		return 0
 	}))
 	L.SetMetatable(g, mt)
-	vm.shape = append(vm.shape, shapeOf(L, g), shapeOf(L, mt), shapeOf(L, r))
+	vm.shape = append(vm.shape, shapeOf(L, g), shapeOf(L, mt), shapeOf(L, r), shapeOf(L, cj))
 	for _, name := range []string{lua.TabLibName, lua.StringLibName, lua.MathLibName} {
 		vm.shape = append(vm.shape, shapeOf(L, g.RawGetString(name).(*lua.LTable)))
 	}
@@ -329,13 +353,22 @@ var luaErrHandler = func(L *lua.LState) int {
 	return 1
 }
 
-func (vm *scriptVM) runScript(c *Client, tx *storage.Tx, sha string, proto *lua.FunctionProto, keys, argv [][]byte, readOnly bool) {
-	L := vm.L
+// runScript runs proto as run (registered by evalGeneric) and writes its
+// reply; it reports whether the script was killed (its VM is then not
+// reused).
+func (vm *scriptVM) runScript(run *scriptRun, tx *storage.Tx, proto *lua.FunctionProto, keys, argv [][]byte) (killed bool) {
+	L, c, sha := vm.L, run.caller, run.sha
 	conn := newCaptureConn(c.addr)
 	sc := &Client{srv: c.srv, conn: conn, id: c.id, addr: c.addr, laddr: c.laddr, db: c.db, authed: true, user: c.user, created: c.created}
 	sc.setResp(2)
-	vm.run = &scriptRun{caller: c, client: sc, conn: conn, tx: tx, readOnly: readOnly, oom: c.srv.memoryOverLimit()}
-	defer func() { vm.run = nil; L.SetTop(0) }()
+	run.client, run.conn, run.tx, run.oom = sc, conn, tx, c.srv.memoryOverLimit()
+	vm.run = run
+	L.SetContext(run.ctx)
+	defer func() {
+		L.RemoveContext()
+		vm.run = nil
+		L.SetTop(0)
+	}()
 
 	g := L.G.Global
 	g.RawSetString("KEYS", luaStrings(L, keys))
@@ -349,10 +382,27 @@ func (vm *scriptVM) runScript(c *Client, tx *storage.Tx, sha string, proto *lua.
 		if ae, ok := err.(*lua.ApiError); ok {
 			ev = ae.Object
 		}
+		if run.state.Load() == scriptKilled {
+			c.srv.logger.Printf("Lua script killed by user with SCRIPT KILL.")
+			ev = killedError(L, ev)
+		}
 		c.writeError(scriptFailure(sha, ev, err))
-		return
+		return run.state.Load() == scriptKilled
 	}
 	luaToReply(c, L.Get(-1), 0)
+	return false
+}
+
+// killedError is the error a killed script fails with, as Redis's:
+// "ERR Script killed by user with SCRIPT KILL..." at the line it reached.
+func killedError(L *lua.LState, ev lua.LValue) lua.LValue {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(errScriptKilled))
+	if old, ok := ev.(*lua.LTable); ok {
+		t.RawSetString("source", old.RawGetString("source"))
+		t.RawSetString("line", old.RawGetString("line"))
+	}
+	return t
 }
 
 // scriptFailure words the reply to a script that raised an error as Redis
@@ -441,14 +491,16 @@ func (vm *scriptVM) call(L *lua.LState, raise bool) int {
 	}
 	// As Redis's scriptVerifyOOM: a script that has not written yet may not
 	// start growing memory while it is over maxmemory.
-	if run.oom && !run.dirty && hasFlag(cmd, "denyoom") {
+	if run.oom && run.state.Load() == scriptClean && hasFlag(cmd, "denyoom") {
 		return fail(errOOM)
+	}
+	// As Redis, a script is dirty (SCRIPT KILL refuses to stop it) from its
+	// first write command on, even one that fails.
+	if (cmd.access == accessWrite || hasFlag(cmd, "write")) && !run.markDirty() {
+		L.RaiseError("%s", errScriptKilled) // killed just before its first write
 	}
 	run.client.cmdName.Store(&cmd.name)
 	cmd.run(run.client, run.tx, args)
-	if cmd.access == accessWrite {
-		run.dirty = true
-	}
 	raw := run.conn.take()
 	v, _ := respToLua(L, raw)
 	if t, ok := v.(*lua.LTable); ok && raise {
@@ -596,7 +648,13 @@ func cmdScriptFlush(c *Client, _ *storage.Tx, args [][]byte) {
 	c.writeOK()
 }
 
-func cmdScriptKill(c *Client, _ *storage.Tx, _ [][]byte) { c.writeError(errNotBusy) }
+func cmdScriptKill(c *Client, _ *storage.Tx, _ [][]byte) {
+	if msg := c.srv.scriptKill(); msg != "" {
+		c.writeError(msg)
+		return
+	}
+	c.writeOK()
+}
 
 func cmdScriptDebug(c *Client, _ *storage.Tx, _ [][]byte) { c.writeError(errScriptDebug) }
 

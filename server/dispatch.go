@@ -45,6 +45,14 @@ func (c *Client) dispatch(args [][]byte) {
 		c.reject(args, fmt.Sprintf(errPubsubContext, cmd.name))
 		return
 	}
+	// A running script: wait for it, or BUSY once it is past
+	// busy-reply-threshold (script_busy.go), before waiting for the lock.
+	if c.srv.scriptRuns.n.Load() != 0 {
+		if msg := c.scriptGate(cmd, args); msg != "" {
+			c.reject(args, msg)
+			return
+		}
+	}
 	c.cmdName.Store(&cmd.name)
 	if c.multi && !top.noMulti {
 		c.queueCommand(cmd, args)

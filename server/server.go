@@ -55,7 +55,8 @@ type Server struct {
 	shutdown     chan struct{} // closed by SHUTDOWN (cmd_persist.go)
 	shutdownOnce sync.Once
 
-	scripts scriptCache // EVAL's script cache (cmd_script.go)
+	scripts    scriptCache // EVAL's script cache (cmd_script.go)
+	scriptRuns scriptState // the scripts running now (script_busy.go)
 
 	jwt     jwtState // the JWT signing keys, opened on first use (cmd_jwt.go)
 	metrics *metrics // Prometheus collectors (metrics.go)
@@ -255,7 +256,8 @@ func (s *Server) Close() error {
 			_ = ln.Close()
 		}
 	}
-	s.auth.close() // a throttled AUTH holds the gate: end its wait
+	s.auth.close()  // a throttled AUTH holds the gate: end its wait
+	s.stopScripts() // a running script holds the gate too
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	close(s.notes.stop)
