@@ -54,6 +54,11 @@
 //     (target ≥ 0.8). A 10M fill takes about 5 minutes on the reference
 //     machine, so these rows are not in the default table.
 //
+// -floor (floor.go) runs no server: on the -dir disk it times 2,000 (or -n)
+// commits of each durable pattern, Redis's append + fdatasync and a bbolt
+// transaction of one log record (two fdatasyncs), and prints their ratio,
+// which bounds every durable row at pipeline 1.
+//
 // Rows run at 50 clients with pipeline 1 and 16, plus 1 client without
 // pipelining for SET, GET and the SESS.* rows. redis-benchmark (built-in tests or its custom
 // command mode with __rand_int__ keys) produces the numbers for all but the
@@ -92,6 +97,7 @@
 //	go run ./bench -table -big            # everything, the scale rows included
 //	go run ./bench -memory                # memory per session and restart time, 1M sessions
 //	go run ./bench -memory -sessions 100000
+//	go run ./bench -floor -dir /data      # one durable commit on that disk: Redis AOF vs bbolt
 //	go run ./bench -from-json bench.json -charts /tmp/charts   # table and charts of an earlier -out
 //
 // -sessdb-cmd runs any binary that takes redis-server style arguments
