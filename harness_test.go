@@ -236,3 +236,15 @@ func harnessRun(t *testing.T, addr, redisVersion string, cases []harnessCase) {
 		})
 	}
 }
+
+// harnessBoth runs check against a fresh sessdb and against redis-server.
+func harnessBoth(t *testing.T, check func(t *testing.T, addr string)) {
+	t.Run("sessdb", func(t *testing.T) {
+		addr, _ := harnessStartSessdb(t, t.TempDir())
+		check(t, addr)
+	})
+	t.Run("redis", func(t *testing.T) {
+		addr, _ := harnessStartRedis(t)
+		check(t, addr)
+	})
+}

@@ -77,22 +77,10 @@ func busyStart(t *testing.T, addr string, watcher *harnessConn, args ...string) 
 	return a
 }
 
-// busyBoth runs check against sessdb and against redis-server.
-func busyBoth(t *testing.T, check func(t *testing.T, addr string)) {
-	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := harnessStartSessdb(t, t.TempDir())
-		check(t, addr)
-	})
-	t.Run("redis", func(t *testing.T) {
-		addr, _ := harnessStartRedis(t)
-		check(t, addr)
-	})
-}
-
 // Ensure that busy-reply-threshold and its alias lua-time-limit are one
 // directive, read and written under both names, with Redis's bounds.
 func TestScriptBusyProtocol_Config(t *testing.T) {
-	busyBoth(t, func(t *testing.T, addr string) {
+	harnessBoth(t, func(t *testing.T, addr string) {
 		c := harnessDial(t, addr, 2)
 		for _, s := range []harnessStep{
 			{cmd: "CONFIG GET busy-reply-threshold", want: "*2\r\n$20\r\nbusy-reply-threshold\r\n$4\r\n5000\r\n"},
@@ -115,7 +103,7 @@ func TestScriptBusyProtocol_Config(t *testing.T) {
 // command but the allow-busy ones, that SCRIPT KILL stops the script and its
 // caller gets Redis's error, and that the server then serves as before.
 func TestScriptBusyProtocol_Replies(t *testing.T) {
-	busyBoth(t, func(t *testing.T, addr string) {
+	harnessBoth(t, func(t *testing.T, addr string) {
 		b := harnessDial(t, addr, 2)
 		require.Equal(t, "+OK\r\n", b.do(t, "FLUSHALL"))
 		require.Equal(t, "+OK\r\n", b.do(t, "SET", "k", "v"))
@@ -179,7 +167,7 @@ func TestScriptBusyProtocol_Kill(t *testing.T) {
 		reader = "local v = redis.call('get', KEYS[1])\nwhile true do end"
 		pcall  = "local n = 0 while true do local ok, e = pcall(function() while true do end end) n = n + 1 if n > 1 then return tostring(e) end end"
 	)
-	busyBoth(t, func(t *testing.T, addr string) {
+	harnessBoth(t, func(t *testing.T, addr string) {
 		b := harnessDial(t, addr, 2)
 		require.Equal(t, "+OK\r\n", b.do(t, "FLUSHALL"))
 		require.Equal(t, "+OK\r\n", b.do(t, "SET", "k", "v"))
@@ -218,7 +206,7 @@ func TestScriptBusyProtocol_Kill(t *testing.T) {
 // client that sent it sees its connection closed.
 func TestScriptBusyProtocol_Unkillable(t *testing.T) {
 	const writer = "redis.call('set', KEYS[1], 'w')\nwhile true do end"
-	busyBoth(t, func(t *testing.T, addr string) {
+	harnessBoth(t, func(t *testing.T, addr string) {
 		b := harnessDial(t, addr, 2)
 		require.Equal(t, "+OK\r\n", b.do(t, "CONFIG", "SET", "busy-reply-threshold", "10"))
 		busyStart(t, addr, b, "EVAL", writer, "1", "k")
@@ -267,7 +255,7 @@ func TestScriptBusyProtocol_ShutdownProcess(t *testing.T) {
 // Ensure that a raw RESP client that pipelines commands behind a busy check
 // keeps its replies in order (the BUSY reply takes the command's place).
 func TestScriptBusyProtocol_Pipeline(t *testing.T) {
-	busyBoth(t, func(t *testing.T, addr string) {
+	harnessBoth(t, func(t *testing.T, addr string) {
 		b := harnessDial(t, addr, 2)
 		require.Equal(t, "+OK\r\n", b.do(t, "CONFIG", "SET", "busy-reply-threshold", "10"))
 		a := busyStart(t, addr, b, "EVAL", busyLoop, "0")

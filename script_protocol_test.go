@@ -230,14 +230,7 @@ func TestScriptProtocol_CompileError(t *testing.T) {
 		}
 		require.Equal(t, "*1\r\n:0\r\n", c.do(t, "SCRIPT", "EXISTS", scriptSHA("return 1 +")))
 	}
-	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := harnessStartSessdb(t, t.TempDir())
-		check(t, addr)
-	})
-	t.Run("redis", func(t *testing.T) {
-		addr, _ := harnessStartRedis(t)
-		check(t, addr)
-	})
+	harnessBoth(t, check)
 }
 
 // Ensure that a script runs atomically: read-modify-write increments from
@@ -272,14 +265,7 @@ func TestScriptProtocol_Atomic(t *testing.T) {
 		c := harnessDial(t, addr, 2)
 		require.Equal(t, fmt.Sprintf("$3\r\n%d\r\n", conns*each), c.do(t, "GET", "counter"))
 	}
-	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := harnessStartSessdb(t, t.TempDir())
-		check(t, addr)
-	})
-	t.Run("redis", func(t *testing.T) {
-		addr, _ := harnessStartRedis(t)
-		check(t, addr)
-	})
+	harnessBoth(t, check)
 }
 
 // Ensure that a script's writes are durable: they survive a restart.
@@ -325,12 +311,5 @@ func TestScriptProtocol_KeyspaceEvents(t *testing.T) {
 		}
 		require.Equal(t, []string{"set k", "append k", "del k"}, got)
 	}
-	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := harnessStartSessdb(t, t.TempDir())
-		check(t, addr)
-	})
-	t.Run("redis", func(t *testing.T) {
-		addr, _ := harnessStartRedis(t)
-		check(t, addr)
-	})
+	harnessBoth(t, check)
 }

@@ -819,10 +819,7 @@ func (h fields) get(f string) []byte {
 	return b
 }
 
-func num(h fields, f string) int64 {
-	n, _ := strconv.ParseInt(string(h.get(f)), 10, 64)
-	return n
-}
+func num(h fields, f string) int64 { return parseMs(h.get(f)) }
 
 func itoa(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
@@ -1228,7 +1225,7 @@ func sortFields(fs []SessionField) {
 	slices.SortFunc(fs, func(a, b SessionField) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// parseMs is num for a value already in hand (0 when malformed).
+// parseMs parses a stored decimal field (0 when malformed).
 func parseMs(b []byte) int64 {
 	n, _ := strconv.ParseInt(string(b), 10, 64)
 	return n

@@ -550,12 +550,5 @@ func TestZSetProtocol_KeyspaceEvents(t *testing.T) {
 		}
 		require.Equal(t, want, got)
 	}
-	t.Run("sessdb", func(t *testing.T) {
-		addr, _ := harnessStartSessdb(t, t.TempDir())
-		check(t, addr)
-	})
-	t.Run("redis", func(t *testing.T) {
-		addr, _ := harnessStartRedis(t)
-		check(t, addr)
-	})
+	harnessBoth(t, check)
 }
